@@ -1,0 +1,5 @@
+"""`python -m mlsbom`."""
+
+from mlsbom._cli import main
+
+main()

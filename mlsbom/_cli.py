@@ -1,0 +1,145 @@
+"""The `mlsbom` command: flags -> config -> engine -> policy -> reporter -> exit code.
+
+Exit codes: 0 pass, 1 policy failure, 2 usage or tool error.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from mlsbom import __version__
+from mlsbom.config import ScanConfig
+from mlsbom.errors import MlsbomError
+from mlsbom.models import Severity
+from mlsbom.policy import Policy, apply, decide, load_policy
+from mlsbom.reporters import OutputFormat, reporter_for
+from mlsbom.rules import load_rules
+
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+_SEVERITIES = [s.label for s in Severity]
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mlsbom")
+def cli() -> None:
+    """Scan ML model artefacts for code that runs on load, without ever loading them."""
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in OutputFormat]),
+    default="text",
+    envvar="MLSBOM_FORMAT",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(_SEVERITIES, case_sensitive=False),
+    envvar="MLSBOM_FAIL_ON",
+    help="Fail when a finding reaches this severity [default: high, or the policy's].",
+)
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="MLSBOM_POLICY",
+    help="Policy file (.mlsbom.toml or pyproject.toml with [tool.mlsbom]).",
+)
+@click.option(
+    "--explain", is_flag=True, help="Add fickling's decompiled Python to flagged pickles."
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for tool errors.")
+def scan(
+    targets: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    fail_on: str | None,
+    policy_path: Path | None,
+    explain: bool,
+    debug: bool,
+) -> None:
+    """Scan files and folders; exit 0 pass, 1 policy failure, 2 error."""
+    from mlsbom.engine import scan as run_scan
+
+    def run() -> int:
+        rules = load_rules()
+        policy = load_policy(policy_path, rules) if policy_path else Policy()
+        if fail_on:
+            policy = Policy(
+                Severity.parse(fail_on), policy.disabled, policy.severity, policy.source
+            )
+        result = apply(run_scan(targets, ScanConfig(explain=explain), rules), policy)
+        decision = decide(result, policy)
+        color = output is None and fmt == "text" and sys.stdout.isatty()
+        _write(reporter_for(OutputFormat(fmt), color=color).render(result, decision), output)
+        return EXIT_PASS if decision.passed else EXIT_FAIL
+
+    sys.exit(_guarded(run, debug))
+
+
+def _guarded(run: Callable[[], int], debug: bool) -> int:
+    try:
+        return run()
+    except MlsbomError as exc:
+        if debug:
+            raise
+        click.echo(exc.diagnostics(), err=True)
+    except Exception as exc:  # the one place that turns a crash into exit 2
+        if debug:
+            raise
+        click.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("hint: re-run with --debug and report the traceback", err=True)
+        traceback.print_exc(limit=0)
+    return EXIT_ERROR
+
+
+@cli.group()
+def rules() -> None:
+    """List and explain the rules."""
+
+
+@rules.command("list")
+def rules_list() -> None:
+    """One line per rule: id, severity, title."""
+    for rule in load_rules().rules:
+        click.echo(f"{rule.id:<28} {rule.severity.label:<9} {rule.title}")
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+def rules_explain(rule_id: str) -> None:
+    """Describe one rule: what it matches, why it matters, how to fix it."""
+    rule = load_rules().by_id.get(rule_id)
+    if rule is None:
+        click.echo(f"error: unknown rule {rule_id!r}\nhint: see `mlsbom rules list`", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(f"{rule.id}: {rule.title}\nseverity: {rule.severity.label}\nfact: {rule.fact}")
+    if rule.cwe:
+        click.echo(f"cwe: {', '.join(rule.cwe)}")
+    click.echo(f"\n{rule.description}\n\nfix: {rule.remediation}")
+    for ref in rule.references:
+        click.echo(f"see: {ref}")
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="mlsbom")

@@ -1,0 +1,106 @@
+"""Zip containers: PyTorch checkpoints, NumPy .npz and plain zips, read the way PyTorch reads them.
+
+Members are located through the central directory and read from the local header's data offset
+without CRC checks and whatever the flag bits say (as miniz does in torch.load), so a member that
+Python's zipfile would refuse is still analysed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import BinaryIO
+
+from mlsbom import zipfmt
+from mlsbom.analyzers.base import Analysis, Child, Hint, Job
+from mlsbom.facts import Fact, LimitExceeded, ParseError, TorchCheckpoint, ZipAnomaly
+from mlsbom.models import Format
+from mlsbom.sources import Source, SourceLimit, capped, open_seekable
+
+_STORAGE = re.compile(r"(^|/)data/\d+$")
+_TORCH_META = re.compile(r"(^|/)(version|byteorder|\.data/version|\.data/serialization_id)$")
+
+
+def _first_member_name(head: bytes) -> str:
+    if len(head) < 30 or not head.startswith(b"PK\x03\x04"):
+        return ""
+    n = int.from_bytes(head[26:28], "little")
+    return head[30 : 30 + n].decode("utf-8", "replace")
+
+
+def _classify(names: list[str]) -> Format:
+    if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+        return Format.PYTORCH_ZIP
+    files = [n for n in names if not n.endswith("/")]
+    if files and all(n.endswith(".npy") for n in files):
+        return Format.NUMPY_ZIP
+    return Format.ZIP
+
+
+def _member_source(parent: Source, entry: zipfmt.ZipEntry, maximum: int) -> Source:
+    def opener() -> BinaryIO:
+        f = open_seekable(parent, maximum)
+        try:
+            return zipfmt.open_member(f, entry, max_bytes=maximum)
+        except BaseException:
+            f.close()
+            raise
+
+    return capped(opener, maximum, entry.uncompressed_size)
+
+
+class ZipAnalyzer:
+    formats: tuple[Format, ...] = (Format.PYTORCH_ZIP, Format.NUMPY_ZIP, Format.ZIP)
+
+    def sniff(self, head: bytes, hint: Hint) -> Format | None:
+        if not zipfmt.is_zip(head):
+            return None
+        first = _first_member_name(head)
+        if first.endswith(".npy"):
+            return Format.NUMPY_ZIP
+        if first.endswith(".pkl"):
+            return Format.PYTORCH_ZIP
+        return Format.ZIP
+
+    def analyze(self, job: Job) -> Analysis:
+        limits = job.limits
+        try:
+            with open_seekable(job.source, limits.max_member_bytes) as f:
+                size = job.size if job.size is not None else f.seek(0, 2)
+                entries = zipfmt.read_entries(f, size, max_entries=limits.max_members)
+        except zipfmt.ZipLimitError as exc:
+            return Analysis(
+                [LimitExceeded("zip-entries", limits.max_members), ParseError(str(exc))]
+            )
+        except zipfmt.ZipFormatError as exc:
+            return Analysis([ParseError(f"zip: {exc}", None)])
+        except SourceLimit as exc:
+            return Analysis([LimitExceeded(exc.limit, exc.maximum)])
+        fmt = _classify([e.name for e in entries])
+        facts: list[Fact] = []
+        children: list[Child] = []
+        pickles: list[str] = []
+        storages = 0
+        for entry in entries:
+            facts.extend(ZipAnomaly(entry.name, a) for a in entry.anomalies)
+            if entry.is_dir:
+                continue
+            if fmt is Format.PYTORCH_ZIP and _STORAGE.search(entry.name):
+                storages += 1  # raw tensor bytes: torch never unpickles them
+                continue
+            if fmt is Format.PYTORCH_ZIP and _TORCH_META.search(entry.name):
+                continue
+            is_pickle = entry.name.endswith(".pkl")
+            if is_pickle:
+                pickles.append(entry.name)
+            children.append(
+                Child(
+                    entry.name,
+                    _member_source(job.source, entry, limits.max_member_bytes),
+                    declared_size=entry.uncompressed_size,
+                    compressed_size=entry.compressed_size if entry.method else None,
+                    force=Format.PICKLE if is_pickle and fmt is Format.PYTORCH_ZIP else None,
+                )
+            )
+        if fmt is Format.PYTORCH_ZIP:
+            facts.append(TorchCheckpoint("zip", tuple(pickles), storages))
+        return Analysis(facts, children, fmt)

@@ -1,0 +1,70 @@
+"""The analyser extension point: sniff a format from head bytes, then describe the artefact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from mlsbom.config import Limits
+from mlsbom.facts import Fact
+from mlsbom.models import ArtifactRef, Format
+from mlsbom.sources import Source
+
+
+@dataclass(frozen=True, slots=True)
+class Hint:
+    """What detection may consult besides the bytes: the name and the size."""
+
+    name: str
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One artefact to analyse."""
+
+    ref: ArtifactRef
+    source: Source
+    format: Format
+    head: bytes
+    size: int | None
+    limits: Limits
+    deadline: float
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A member of a container; it re-enters detection and analysis as an artefact of its own.
+
+    `declared_size`/`compressed_size` let the engine apply ratio limits before reading;
+    `name_hint` is the name whose extension describes the member (e.g. `x.pkl` for `x.pkl.gz`);
+    `unknown_as` analyses bytes of no known format as this format (fail closed);
+    `force` analyses the member as this format whatever its bytes look like (a loader will).
+    """
+
+    member: str
+    source: Source
+    declared_size: int | None = None
+    compressed_size: int | None = None
+    name_hint: str | None = None
+    unknown_as: Format | None = None
+    force: Format | None = None
+
+
+@dataclass(slots=True)
+class Analysis:
+    """What an analyser found: facts, child artefacts, and optionally a refined format."""
+
+    facts: list[Fact] = field(default_factory=list)
+    children: list[Child] = field(default_factory=list)
+    format: Format | None = None
+
+
+class Analyzer(Protocol):
+    """One format family: owns its formats' magic-byte sniffing and their analysis."""
+
+    formats: tuple[Format, ...]
+
+    def sniff(self, head: bytes, hint: Hint) -> Format | None: ...
+
+    def analyze(self, job: Job) -> Analysis: ...

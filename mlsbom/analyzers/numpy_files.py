@@ -1,0 +1,93 @@
+"""NumPy `.npy` arrays: bounded header parse; object arrays are pickles and are walked as such."""
+
+from __future__ import annotations
+
+import ast
+import re
+import struct
+
+from mlsbom.analyzers.base import Analysis, Hint, Job
+from mlsbom.analyzers.pickles import walk_pickles
+from mlsbom.facts import Fact, NumpyArray, ParseError
+from mlsbom.models import Format
+
+MAGIC = b"\x93NUMPY"
+MAX_HEADER = 64 << 10  # numpy itself refuses headers over 10,000 bytes by default
+_ITEMSIZE = re.compile(r"^[<>|=]?[a-zA-Z?](\d+)$")
+
+
+def _has_object(descr: object, depth: int = 0) -> bool:
+    if depth > 32:
+        return True  # absurd nesting: assume the worst
+    if isinstance(descr, str):
+        return descr.lstrip("<>|=").startswith("O")
+    if isinstance(descr, (list, tuple)):
+        return any(_has_object(d, depth + 1) for d in descr)
+    return False
+
+
+def parse_header(head: bytes) -> tuple[dict[str, object], int]:
+    """Return the header dict and the data offset; raise ValueError if malformed."""
+    if not head.startswith(MAGIC) or len(head) < 10:
+        raise ValueError("not an .npy header")
+    major = head[6]
+    if major == 1:
+        (length,), start = struct.unpack("<H", head[8:10]), 10
+    elif major in (2, 3):
+        if len(head) < 12:
+            raise ValueError("truncated .npy header")
+        (length,), start = struct.unpack("<I", head[8:12]), 12
+    else:
+        raise ValueError(f"unsupported .npy version {major}")
+    if length > MAX_HEADER:
+        raise ValueError(f".npy header of {length} bytes exceeds {MAX_HEADER}")
+    raw = head[start : start + length]
+    if len(raw) < length:
+        raise ValueError("truncated .npy header")
+    try:
+        header = ast.literal_eval(raw.decode("utf-8" if major == 3 else "latin-1"))
+    except (ValueError, SyntaxError, RecursionError, MemoryError, TypeError) as exc:
+        raise ValueError(f".npy header is not a Python literal: {exc}") from None
+    if not isinstance(header, dict) or not {"descr", "fortran_order", "shape"} <= set(header):
+        raise ValueError(".npy header lacks descr/fortran_order/shape")
+    return header, start + length
+
+
+class NumpyAnalyzer:
+    formats: tuple[Format, ...] = (Format.NUMPY,)
+
+    def sniff(self, head: bytes, hint: Hint) -> Format | None:
+        return Format.NUMPY if head.startswith(MAGIC) else None
+
+    def analyze(self, job: Job) -> Analysis:
+        head = job.head
+        if len(head) < MAX_HEADER + 12 and (job.size is None or job.size > len(head)):
+            with job.source.open() as f:
+                head = f.read(MAX_HEADER + 12)
+        try:
+            header, data_offset = parse_header(head)
+        except ValueError as exc:
+            return Analysis([ParseError(str(exc), 0)])
+        descr, shape = header["descr"], header["shape"]
+        if not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0 for n in shape):
+            return Analysis([ParseError(f"bad .npy shape {shape!r:.80}", 0)])
+        facts: list[Fact] = []
+        is_object = _has_object(descr)
+        facts.append(NumpyArray(str(descr)[:200], shape, is_object, data_offset))
+        if is_object:
+            with job.source.open() as f:
+                f.seek(data_offset) if f.seekable() else f.read(data_offset)
+                _, pickle_facts = walk_pickles(
+                    f, job, start=data_offset, size=job.size, max_streams=1
+                )
+            facts.extend(pickle_facts)
+        elif isinstance(descr, str) and job.size is not None:
+            match = _ITEMSIZE.match(descr)
+            if match:
+                count = 1
+                for n in shape:
+                    count *= n
+                need = data_offset + count * int(match.group(1)) * (4 if "U" in descr else 1)
+                if job.size < need:
+                    facts.append(ParseError(f"array data truncated: {job.size} of {need} bytes"))
+        return Analysis(facts)

@@ -1,0 +1,457 @@
+"""One pickle stream's simulated state (stack, marks, memo) and one handler per opcode.
+
+Handlers mirror `pickle._Unpickler.load_*` but push abstract values and report imports and calls
+to the walker instead of performing them. Structural errors that `pickle.load` would stop at are
+recorded once and simulation continues with placeholders.
+"""
+
+from __future__ import annotations
+
+import _compat_pickle
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from mlsbom.analyzers.pickle_ops import OPCODES, ByteReader, OpcodeError, Truncated, read_arg
+from mlsbom.analyzers.pickle_values import (
+    MAX_ITEMS,
+    Box,
+    Call,
+    Global,
+    Opaque,
+    evaluate_pure,
+    joblib_layout,
+    render,
+)
+from mlsbom.facts import Fact, GlobalRef, ParseError, PickleGlobalMutation, PickleUnresolved
+
+if TYPE_CHECKING:
+    from mlsbom.analyzers.pickle_vm import PickleWalker
+
+# Callables that deserialise their bytes argument: the bytes are walked as a nested pickle.
+NESTED_LOADERS = frozenset(
+    GlobalRef(m, n)
+    for m, n in (
+        ("pickle", "loads"),
+        ("pickle", "_loads"),
+        ("_pickle", "loads"),
+        ("pickle", "load"),
+        ("_pickle", "load"),
+        ("dill", "loads"),
+        ("dill._dill", "loads"),
+        ("cloudpickle", "loads"),
+        ("cloudpickle.cloudpickle", "loads"),
+        ("torch", "load"),
+        ("torch.serialization", "load"),
+        ("torch.storage", "_load_from_bytes"),
+        ("joblib", "load"),
+        ("numpy", "loads"),
+    )
+)
+_BYTES_IO = frozenset({GlobalRef("io", "BytesIO"), GlobalRef("_io", "BytesIO")})
+# Callables that import by name; their constant arguments resolve to the import they make.
+_GADGETS = frozenset(
+    {
+        "numpy.core._ufunc_reconstruct",
+        "numpy._core._ufunc_reconstruct",
+        "importlib.import_module",
+        "builtins.__import__",
+        "pkgutil.resolve_name",
+        "builtins.getattr",
+    }
+)
+JOBLIB_WRAPPER = GlobalRef("joblib.numpy_pickle", "NumpyArrayWrapper")
+_CONSTANT_OPS = frozenset(
+    {
+        "INT",
+        "BININT",
+        "BININT1",
+        "BININT2",
+        "LONG",
+        "LONG1",
+        "LONG4",
+        "STRING",
+        "BINSTRING",
+        "SHORT_BINSTRING",
+        "BINBYTES",
+        "SHORT_BINBYTES",
+        "BINBYTES8",
+        "BYTEARRAY8",
+        "UNICODE",
+        "SHORT_BINUNICODE",
+        "BINUNICODE",
+        "BINUNICODE8",
+        "FLOAT",
+        "BINFLOAT",
+    }
+)
+
+
+def _normalise(module: str, name: str, proto: int) -> GlobalRef:
+    """Apply the Python 2 -> 3 name mapping pickle uses for protocols < 3."""
+    if proto < 3:
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        elif module in _compat_pickle.IMPORT_MAPPING:
+            module = _compat_pickle.IMPORT_MAPPING[module]
+    return GlobalRef(module, name)
+
+
+class Machine:
+    """State of one stream and the opcode handlers that update it."""
+
+    def __init__(self, walker: PickleWalker, reader: ByteReader, label: str) -> None:
+        self.w = walker
+        self.r = reader
+        self.label = label
+        self.stack: list[object] = []
+        self.marks: list[list[object]] = []
+        self.memo: dict[int, object] = {}
+        self.proto = 0
+        self.count = 0
+        self.done = False
+        self.imports = 0
+        self.op_offset = reader.pos
+        self.errors: list[Fact] = []
+        self._dispatch: dict[int, tuple[str | None, Callable[[object], None]]] = {}
+        for code, (name, argtype) in OPCODES.items():
+            handler = self.op_constant if name in _CONSTANT_OPS else getattr(self, f"op_{name}")
+            self._dispatch[code] = (argtype, handler)
+
+    # ------------------------------------------------------------ bookkeeping
+    def error(self, message: str, offset: int | None) -> None:
+        if not self.errors:
+            self.errors.append(ParseError(message, offset, self.label))
+
+    def unresolved(self, opcode: str, reason: str) -> None:
+        self.w.add(PickleUnresolved(opcode, self.op_offset, self.label, reason))
+
+    def pop(self) -> object:
+        if self.stack:
+            return self.stack.pop()
+        self.error("stack underflow", self.op_offset)
+        return Opaque("missing")
+
+    def top(self) -> object:
+        if self.stack:
+            return self.stack[-1]
+        self.error("stack underflow", self.op_offset)
+        return Opaque("missing")
+
+    def push(self, value: object) -> None:
+        if len(self.stack) >= self.w.limits.max_stack:
+            self.w.limit("pickle-stack", self.w.limits.max_stack, None, self.op_offset)
+        self.stack.append(value)
+
+    def pop_mark(self) -> list[object]:
+        items = self.stack
+        if self.marks:
+            self.stack = self.marks.pop()
+        else:
+            self.error("no MARK on the stack", self.op_offset)
+            self.stack = []
+        return items
+
+    # ------------------------------------------------------------- main loop
+    def loop(self, first: int) -> None:
+        w, r, limits, dispatch = self.w, self.r, self.w.limits, self._dispatch
+        keep = limits.max_kept_bytes
+        code: int | None = first
+        while code is not None:
+            self.op_offset = r.pos - 1
+            entry = dispatch.get(code)
+            if entry is None:
+                raise OpcodeError(f"invalid opcode 0x{code:02x}")
+            argtype, handler = entry
+            arg = read_arg(r, argtype, keep) if argtype else None
+            self.count += 1
+            w.opcodes_total += 1
+            if not w.opcodes_total & 0xFFFF:
+                if w.opcodes_total > limits.max_opcodes:
+                    w.limit("pickle-opcodes", limits.max_opcodes, w.opcodes_total, self.op_offset)
+                if time.monotonic() > w.deadline:
+                    w.limit("seconds", int(limits.max_seconds), None, self.op_offset)
+            if code == 0x2E:  # STOP
+                self.done = True
+                return
+            handler(arg)
+            code = r.read_byte()
+        raise Truncated("stream ends without STOP")
+
+    # --------------------------------------------------------------- constants
+    def op_constant(self, arg: object) -> None:
+        self.push(arg)
+
+    def op_NONE(self, _: object) -> None:
+        self.push(None)
+
+    def op_NEWTRUE(self, _: object) -> None:
+        self.push(True)
+
+    def op_NEWFALSE(self, _: object) -> None:
+        self.push(False)
+
+    def op_EMPTY_TUPLE(self, _: object) -> None:
+        self.push(())
+
+    def op_STOP(self, _: object) -> None:  # pragma: no cover - handled in loop
+        self.done = True
+
+    def op_FRAME(self, _: object) -> None:
+        pass
+
+    op_READONLY_BUFFER = op_FRAME
+
+    def op_PROTO(self, arg: object) -> None:
+        assert isinstance(arg, int)
+        if arg > 5:
+            raise OpcodeError(f"unsupported pickle protocol {arg}")
+        self.proto = arg
+
+    def op_NEXT_BUFFER(self, _: object) -> None:
+        self.error("out-of-band buffer requested (pickle.load fails without buffers)", None)
+        self.push(Opaque("buffer"))
+
+    # ----------------------------------------------------------- stack shape
+    def op_MARK(self, _: object) -> None:
+        if len(self.marks) >= self.w.limits.max_mark_depth:
+            self.w.limit("pickle-marks", self.w.limits.max_mark_depth, None, self.op_offset)
+        self.marks.append(self.stack)
+        self.stack = []
+
+    def op_POP(self, _: object) -> None:
+        if self.stack:
+            self.stack.pop()
+        else:
+            self.pop_mark()
+
+    def op_POP_MARK(self, _: object) -> None:
+        self.pop_mark()
+
+    def op_DUP(self, _: object) -> None:
+        self.push(self.top())
+
+    # ------------------------------------------------------------- containers
+    def op_EMPTY_LIST(self, _: object) -> None:
+        self.push(Box("list"))
+
+    def op_EMPTY_DICT(self, _: object) -> None:
+        self.push(Box("dict"))
+
+    def op_EMPTY_SET(self, _: object) -> None:
+        self.push(Box("set"))
+
+    def _boxed(self, kind: str) -> None:
+        box = Box(kind)
+        box.add(self.pop_mark())
+        self.push(box)
+
+    def op_LIST(self, _: object) -> None:
+        self._boxed("list")
+
+    def op_DICT(self, _: object) -> None:
+        self._boxed("dict")
+
+    def op_FROZENSET(self, _: object) -> None:
+        self._boxed("frozenset")
+
+    def _extend(self, values: list[object]) -> None:
+        target = self.top()
+        if isinstance(target, Box):
+            target.add(values)
+
+    def op_APPEND(self, _: object) -> None:
+        self._extend([self.pop()])
+
+    def op_SETITEM(self, _: object) -> None:
+        value = self.pop()
+        self._extend([self.pop(), value])
+
+    def op_APPENDS(self, _: object) -> None:
+        self._extend(self.pop_mark())
+
+    op_SETITEMS = op_APPENDS
+    op_ADDITEMS = op_APPENDS
+
+    def op_TUPLE(self, _: object) -> None:
+        self.push(tuple(self.pop_mark()[:MAX_ITEMS]))
+
+    def op_TUPLE1(self, _: object) -> None:
+        self.push((self.pop(),))
+
+    def op_TUPLE2(self, _: object) -> None:
+        second = self.pop()
+        self.push((self.pop(), second))
+
+    def op_TUPLE3(self, _: object) -> None:
+        third, second = self.pop(), self.pop()
+        self.push((self.pop(), second, third))
+
+    # ------------------------------------------------------------------- memo
+    def op_GET(self, arg: object) -> None:
+        assert isinstance(arg, int)
+        if arg in self.memo:
+            self.push(self.memo[arg])
+        else:
+            self.error(f"memo index {arg} was never stored", self.op_offset)
+            self.push(Opaque("missing-memo"))
+
+    op_BINGET = op_GET
+    op_LONG_BINGET = op_GET
+
+    def op_PUT(self, arg: object) -> None:
+        assert isinstance(arg, int)
+        if arg < 0:
+            self.error("negative memo index", self.op_offset)
+        elif arg not in self.memo and len(self.memo) >= self.w.limits.max_memo:
+            self.w.limit("pickle-memo", self.w.limits.max_memo, arg, self.op_offset)
+        else:
+            self.memo[arg] = self.top()
+
+    op_BINPUT = op_PUT
+    op_LONG_BINPUT = op_PUT
+
+    def op_MEMOIZE(self, _: object) -> None:
+        self.op_PUT(len(self.memo))
+
+    # ----------------------------------------------------------------- imports
+    def imported(self, ref: GlobalRef, opcode: str) -> Global:
+        self.imports += 1
+        self.w.record_import(self.label, ref, opcode, self.op_offset)
+        return Global(ref, self.op_offset)
+
+    def op_GLOBAL(self, arg: object) -> None:
+        assert isinstance(arg, tuple)
+        self.push(self.imported(_normalise(arg[0], arg[1], self.proto), "GLOBAL"))
+
+    def op_INST(self, arg: object) -> None:
+        assert isinstance(arg, tuple)
+        cls = self.imported(_normalise(arg[0], arg[1], self.proto), "INST")
+        self.push(self.call(cls, tuple(self.pop_mark()[:MAX_ITEMS]), "INST"))
+
+    def op_STACK_GLOBAL(self, _: object) -> None:
+        name, module = self.resolve_str(self.pop()), self.resolve_str(self.pop())
+        if module is None or name is None:
+            self.imports += 1
+            self.unresolved("STACK_GLOBAL", "module or name is not a constant string")
+            self.push(Opaque("unresolved-global"))
+        else:
+            self.push(self.imported(GlobalRef(module, name), "STACK_GLOBAL"))
+
+    def op_EXT1(self, arg: object) -> None:
+        self.imports += 1
+        self.unresolved("EXT", f"extension registry code {arg}")
+        self.push(Opaque(f"extension {arg}"))
+
+    op_EXT2 = op_EXT1
+    op_EXT4 = op_EXT1
+
+    def op_PERSID(self, _: object) -> None:
+        self.w.persistent_ids += 1
+        self.push(Opaque("persistent-id"))
+
+    def op_BINPERSID(self, _: object) -> None:
+        self.pop()
+        self.op_PERSID(None)
+
+    def resolve_str(self, value: object) -> str | None:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, Call) and isinstance(value.func, Global):
+            result = evaluate_pure(value.func.ref, value.args)
+            return result if isinstance(result, str) else None
+        return None
+
+    # ------------------------------------------------------------------- calls
+    def op_REDUCE(self, _: object) -> None:
+        args = self.pop()
+        self.push(self.call(self.pop(), args, "REDUCE"))
+
+    def op_NEWOBJ(self, _: object) -> None:
+        args = self.pop()
+        self.push(self.call(self.pop(), args, "NEWOBJ"))
+
+    def op_NEWOBJ_EX(self, _: object) -> None:
+        self.pop()  # kwargs
+        args = self.pop()
+        self.push(self.call(self.pop(), args, "NEWOBJ_EX"))
+
+    def op_OBJ(self, _: object) -> None:
+        items = self.pop_mark()
+        func = items[0] if items else Opaque("missing")
+        self.push(self.call(func, tuple(items[1:MAX_ITEMS]), "OBJ"))
+
+    def call(self, func: object, args: object, opcode: str) -> object:
+        if not isinstance(func, Global):
+            if isinstance(func, (Call, Opaque)):
+                self.unresolved(opcode, f"calls a computed object: {render(func)}")
+            else:
+                self.error(f"{opcode} on a non-callable {render(func)}", self.op_offset)
+            return Call(func, args, self.op_offset)
+        ref = func.ref
+        self.w.mark_called(self.label, ref, Call(func, args, self.op_offset))
+        pure = evaluate_pure(ref, args)
+        if pure is not None:
+            return pure
+        if str(ref) in _GADGETS:
+            return self.gadget_import(ref, args, opcode)
+        if ref in NESTED_LOADERS and isinstance(args, tuple) and args:
+            data = args[0]
+            if (
+                isinstance(data, Call)
+                and isinstance(data.func, Global)
+                and data.func.ref in _BYTES_IO
+                and isinstance(data.args, tuple)
+                and data.args
+            ):
+                data = data.args[0]
+            self.w.nested(data, ref, self.op_offset, self.label)
+        return Call(func, args, self.op_offset)
+
+    def gadget_import(self, ref: GlobalRef, args: object, opcode: str) -> object:
+        """Resolve callables that import by name (`getattr`, `__import__`, …) to that import."""
+        strs = [a if isinstance(a, str) else None for a in args] if isinstance(args, tuple) else []
+        target: GlobalRef | None = None
+        kind = str(ref)
+        if kind.endswith("_ufunc_reconstruct") and len(strs) == 2 and strs[0] and strs[1]:
+            target = GlobalRef(strs[0], strs[1])
+        elif kind in ("importlib.import_module", "builtins.__import__") and strs and strs[0]:
+            target = GlobalRef(strs[0], "*")
+        elif kind == "pkgutil.resolve_name" and strs and strs[0]:
+            module, _, name = strs[0].partition(":")
+            target = GlobalRef(module, name or "*")
+        elif kind == "builtins.getattr" and len(strs) >= 2 and strs[1]:
+            owner = args[0] if isinstance(args, tuple) else None
+            if isinstance(owner, Global):
+                base = owner.ref
+                target = GlobalRef(base.module if base.name == "*" else str(base), strs[1])
+        if target is None:
+            self.unresolved(opcode, f"{ref} with arguments that are not constants")
+            return Call(Global(ref, self.op_offset), args, self.op_offset)
+        self.imports += 1
+        self.w.record_import(self.label, target, f"{opcode} via {ref}", self.op_offset)
+        return Global(target, self.op_offset)
+
+    def op_BUILD(self, _: object) -> None:
+        state = self.pop()
+        inst = self.top()
+        if isinstance(inst, Global):
+            self.w.add(PickleGlobalMutation(inst.ref, self.op_offset, self.label))
+        elif isinstance(inst, Call):
+            inst.state = state
+            if isinstance(inst.func, Global) and inst.func.ref == JOBLIB_WRAPPER:
+                self.joblib_array(state)
+
+    def joblib_array(self, state: object) -> None:
+        """joblib writes array bytes inline after the wrapper's BUILD: skip them as joblib does."""
+        layout = joblib_layout(state)
+        if layout is None:
+            raise OpcodeError("cannot size the array data joblib stores after this BUILD")
+        if layout == -1:  # object array: an inline pickle follows
+            self.w.walk_stream(self.r, f"{self.label}/joblib@{self.r.pos}")
+        elif isinstance(layout, tuple):
+            aligned, nbytes = layout
+            if aligned:
+                self.r.skip(self.r.read(1)[0])
+            self.r.skip(nbytes)
+        self.stack[-1] = Opaque("ndarray")

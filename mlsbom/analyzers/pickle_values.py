@@ -1,0 +1,133 @@
+"""Abstract values of the pickle machine, their rendering, and the few pure evaluations it does."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+
+from mlsbom.analyzers.pickle_ops import Skipped
+from mlsbom.facts import GlobalRef
+
+MAX_ITEMS = 4096  # elements retained per container; the rest are counted only
+_SAFE_CODECS = frozenset({"latin1", "latin-1", "iso-8859-1", "ascii", "utf-8", "utf8"})
+_ROT13 = frozenset({"rot13", "rot_13"})
+
+
+@dataclass(slots=True, eq=False)
+class Global:
+    """An object the unpickler would import."""
+
+    ref: GlobalRef
+    offset: int
+
+
+@dataclass(slots=True, eq=False)
+class Call:
+    """The result of calling `func` with `args` (REDUCE, NEWOBJ, OBJ, INST)."""
+
+    func: object
+    args: object
+    offset: int
+    state: object = None
+
+
+@dataclass(slots=True, eq=False)
+class Opaque:
+    """A value the simulation does not model (persistent id, out-of-band buffer, error filler)."""
+
+    what: str
+
+
+@dataclass(slots=True, eq=False)
+class Box:
+    """A list, dict or set; keeps the first MAX_ITEMS entries and counts the rest."""
+
+    kind: str
+    items: list[object] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, values: list[object]) -> None:
+        self.count += len(values)
+        room = MAX_ITEMS - len(self.items)
+        if room > 0:
+            self.items.extend(values[:room])
+
+    def lookup(self, key: str) -> object:
+        for i in range(0, len(self.items) - 1, 2):
+            if self.items[i] == key:
+                return self.items[i + 1]
+        return None
+
+
+def render(value: object, depth: int = 0) -> str:
+    """A short, bounded, Python-like rendering of a simulated value for evidence."""
+    if depth > 3:
+        return "…"
+    if isinstance(value, Global):
+        return str(value.ref)
+    if isinstance(value, Call):
+        args = value.args
+        inner = ", ".join(render(a, depth + 1) for a in args[:4]) if isinstance(args, tuple) else ""
+        if isinstance(args, tuple) and len(args) > 4:
+            inner += ", …"
+        return f"{render(value.func, depth + 1)}({inner})"
+    if isinstance(value, (str, bytes)):
+        text = repr(value[:120])
+        return text + ("…" if len(value) > 120 else "")
+    if isinstance(value, tuple):
+        inner = ", ".join(render(v, depth + 1) for v in value[:4])
+        return f"({inner}{', …' if len(value) > 4 else ''})"
+    if isinstance(value, Box):
+        return f"<{value.kind} of {value.count}>"
+    if isinstance(value, Opaque):
+        return f"<{value.what}>"
+    if isinstance(value, Skipped):
+        return f"<{value.size} {value.kind}>"
+    return repr(value)[:80]
+
+
+def evaluate_pure(ref: GlobalRef, args: object) -> str | bytes | None:
+    """Evaluate the few side-effect-free callables pickles use to build strings and bytes."""
+    if str(ref) not in ("_codecs.encode", "codecs.encode") or not isinstance(args, tuple):
+        return None
+    if len(args) != 2 or not isinstance(args[0], str) or not isinstance(args[1], str):
+        return None
+    encoding = args[1].lower()
+    if encoding in _SAFE_CODECS:
+        return args[0].encode(encoding, "surrogatepass")
+    if encoding in _ROT13:
+        return codecs.encode(args[0], "rot13")
+    return None
+
+
+_DTYPE_SIZE = re.compile(r"^[<>|=]?([a-zA-Z?])(\d*)")
+
+
+def joblib_layout(state: object) -> tuple[bool, int] | int | None:
+    """(aligned, nbytes) for a numeric array, -1 for an object array, None if unknown."""
+    if not isinstance(state, Box) or state.kind != "dict":
+        return None
+    shape, dtype = state.lookup("shape"), state.lookup("dtype")
+    if not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0 for n in shape):
+        return None
+    if not (isinstance(dtype, Call) and isinstance(dtype.args, tuple) and dtype.args):
+        return None
+    descr = dtype.args[0]
+    if not isinstance(descr, str):
+        return None
+    match = _DTYPE_SIZE.match(descr)
+    if match is None:
+        return None
+    kind, digits = match.group(1), match.group(2)
+    flags = dtype.state[7] if isinstance(dtype.state, tuple) and len(dtype.state) > 7 else 0
+    if kind == "O" or (isinstance(flags, int) and flags & 1):
+        return -1
+    itemsize = int(digits) if digits else 1
+    if kind == "U":
+        itemsize *= 4
+    count = 1
+    for n in shape:
+        count *= n
+    aligned = state.lookup("numpy_array_alignment_bytes") is not None
+    return aligned, count * itemsize

@@ -1,0 +1,174 @@
+"""Walk pickle streams without importing or calling anything.
+
+The walker drives one `Machine` per stream (see pickle_machine) and gathers facts across the
+concatenated and nested streams of a file: every import (GLOBAL, STACK_GLOBAL, INST, EXT*) and
+call (REDUCE, NEWOBJ, OBJ, INST, BUILD) resolved to a `module.name` with its opcode offset.
+Memory, opcodes, memo, marks and time are bounded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import time
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from mlsbom.analyzers.pickle_machine import Machine
+from mlsbom.analyzers.pickle_ops import OPCODES, ByteReader, OpcodeError, Skipped, Truncated
+from mlsbom.analyzers.pickle_values import Call, render
+from mlsbom.config import Limits
+from mlsbom.facts import Fact, GlobalRef, LimitExceeded, NestedPickle, PickleImport, PickleStream
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+@dataclass(slots=True)
+class _ImportRecord:
+    ref: GlobalRef
+    opcode: str
+    offset: int
+    count: int = 1
+    called: bool = False
+    evidence: str | None = None
+
+
+class _Stop(Exception):
+    """Raised inside the loop when a limit ends the walk."""
+
+
+class PickleWalker:
+    """Walks one or more pickle streams from a file and accumulates facts about them."""
+
+    def __init__(self, limits: Limits, deadline: float) -> None:
+        self.limits = limits
+        self.deadline = deadline
+        self.opcodes_total = 0
+        self.persistent_ids = 0
+        self.stopped = False
+        self.streams_complete = 0
+        self._imports: dict[tuple[str, GlobalRef], _ImportRecord] = {}
+        self._facts: list[Fact] = []
+        self._nest_depth = 0
+
+    # ----------------------------------------------------------------- public API
+    def walk_file(
+        self, f: BinaryIO, *, size: int | None, start: int = 0, max_streams: int | None = None
+    ) -> int:
+        """Walk concatenated pickles from `f`; return how many complete streams were read."""
+        reader = ByteReader(f, start=start, size=size)
+        streams = max_streams if max_streams is not None else self.limits.max_streams
+        complete = 0
+        for index in range(streams):
+            result = self.walk_stream(reader, str(index), optional=index > 0)
+            if not result:
+                break
+            complete += 1
+        self.streams_complete = complete
+        return complete
+
+    def walk_stream(self, reader: ByteReader, label: str, *, optional: bool = False) -> bool | None:
+        """Walk one stream. True: reached STOP; False: ended early; None: nothing there."""
+        if self.stopped:
+            return False
+        start = reader.pos
+        run = Machine(self, reader, label)
+        try:
+            first = reader.read_byte()
+            if first is None:
+                if optional:
+                    return None
+                raise Truncated("empty stream")
+            if optional and first not in OPCODES:
+                return None  # trailing bytes that are not a pickle: pickle.load never reads them
+            run.loop(first)
+        except Truncated as exc:
+            run.error(str(exc), reader.pos)
+        except OpcodeError as exc:
+            run.error(str(exc), run.op_offset)
+        except _Stop:
+            self.stopped = True
+        if optional and not run.done and not run.imports and run.count < 8:
+            return None  # trailing bytes after the last stream: pickle.load never reads them
+        self._facts.extend(run.errors[:1])
+        self._facts.append(
+            PickleStream(label, start, run.proto, run.count, reader.pos - start, run.done)
+        )
+        return run.done
+
+    def facts(self) -> list[Fact]:
+        """All facts gathered so far, imports aggregated per stream."""
+        out = list(self._facts)
+        for (stream, _), rec in self._imports.items():
+            out.append(
+                PickleImport(
+                    rec.ref, rec.opcode, rec.offset, stream, rec.called, rec.count, rec.evidence
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------- shared helpers
+    def limit(self, name: str, maximum: int, value: int | None, offset: int | None) -> None:
+        self._facts.append(LimitExceeded(name, maximum, value, offset))
+        raise _Stop
+
+    def record_import(self, label: str, ref: GlobalRef, opcode: str, offset: int) -> None:
+        key = (label, ref)
+        rec = self._imports.get(key)
+        if rec is None:
+            if len(self._imports) >= 10_000:
+                self.limit("distinct-imports", 10_000, None, offset)
+            self._imports[key] = _ImportRecord(ref, opcode, offset)
+        else:
+            rec.count += 1
+
+    def mark_called(self, label: str, ref: GlobalRef, call: Call) -> None:
+        rec = self._imports.get((label, ref))
+        if rec is not None:
+            rec.called = True
+            if rec.evidence is None:
+                rec.evidence = render(call)
+
+    def add(self, fact: Fact) -> None:
+        if len(self._facts) < 10_000:
+            self._facts.append(fact)
+
+    def nested(self, data: object, via: GlobalRef, offset: int, label: str) -> None:
+        if isinstance(data, Skipped):
+            self.add(LimitExceeded("nested-pickle-bytes", self.limits.max_kept_bytes, data.size))
+            return
+        if not isinstance(data, (bytes, bytearray)):
+            return
+        self.add(NestedPickle(via, offset, label, len(data)))
+        if self._nest_depth >= self.limits.max_nested_pickles:
+            self.add(LimitExceeded("nested-pickle-depth", self.limits.max_nested_pickles, None))
+            return
+        self._nest_depth += 1
+        try:
+            inner = ByteReader(io.BytesIO(bytes(data)), size=len(data))
+            self.walk_stream(inner, f"{label}/nested@{offset}")
+        finally:
+            self._nest_depth -= 1
+
+
+def looks_like_pickle(head: bytes, limits: Limits) -> bool:
+    """Sniff: does `head` decode as the start of a pickle stream (any protocol)?"""
+    if not head or head[0] not in OPCODES:
+        return False
+    walker = PickleWalker(limits, time.monotonic() + 1.0)
+    reader = ByteReader(io.BytesIO(head), size=len(head))
+    run = Machine(walker, reader, "sniff")
+    first = reader.read_byte()
+    assert first is not None
+    with contextlib.suppress(OpcodeError, _Stop):
+        run.loop(first)
+    clean = not run.errors
+    if run.done and not run.errors:
+        return True
+    if head[0] == 0x80 and run.count >= 4 and clean:
+        return True
+    names_ok = all(_IDENT.match(str(ref)) for (_, ref) in walker._imports)
+    if walker._imports and names_ok and run.count >= 3:
+        return True
+    return clean and run.count >= 64

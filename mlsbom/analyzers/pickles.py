@@ -1,0 +1,56 @@
+"""Raw pickle streams and their dialects: plain pickle, joblib, dill and cloudpickle."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from mlsbom.analyzers.base import Analysis, Hint, Job
+from mlsbom.analyzers.pickle_vm import PickleWalker, looks_like_pickle
+from mlsbom.config import Limits
+from mlsbom.facts import Fact, LimitExceeded, Unreadable
+from mlsbom.models import Format
+from mlsbom.sources import SourceError, SourceLimit
+
+_DIALECTS = (
+    (b"joblib.numpy_pickle", Format.JOBLIB),
+    (b"dill._dill", Format.DILL),
+    (b"cloudpickle", Format.CLOUDPICKLE),
+)
+_LIMITS = Limits()
+
+
+def walk_pickles(
+    f: BinaryIO,
+    job: Job,
+    *,
+    start: int = 0,
+    size: int | None = None,
+    max_streams: int | None = None,
+) -> tuple[PickleWalker, list[Fact]]:
+    """Walk the pickle streams in `f` from `start`; read errors become facts, never exceptions."""
+    walker = PickleWalker(job.limits, job.deadline)
+    extra: list[Fact] = []
+    try:
+        walker.walk_file(f, size=size, start=start, max_streams=max_streams)
+    except SourceLimit as exc:
+        extra.append(LimitExceeded(exc.limit, exc.maximum))
+    except SourceError as exc:
+        extra.append(Unreadable(str(exc)))
+    return walker, walker.facts() + extra
+
+
+class PickleAnalyzer:
+    formats: tuple[Format, ...] = (Format.PICKLE, Format.JOBLIB, Format.DILL, Format.CLOUDPICKLE)
+
+    def sniff(self, head: bytes, hint: Hint) -> Format | None:
+        if not looks_like_pickle(head, _LIMITS):
+            return None
+        for marker, fmt in _DIALECTS:
+            if marker in head:
+                return fmt
+        return Format.PICKLE
+
+    def analyze(self, job: Job) -> Analysis:
+        with job.source.open() as f:
+            _, facts = walk_pickles(f, job, size=job.size)
+        return Analysis(facts)

@@ -1,0 +1,34 @@
+"""Scan configuration and limits (frozen; no click here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds that keep the scanner's time and memory finite on hostile input."""
+
+    max_file_bytes: int = 1 << 40  # larger files are inventoried with a limit finding
+    max_depth: int = 4  # container nesting (zip in zip in …)
+    max_members: int = 10_000  # members taken from one container
+    max_member_bytes: int = 4 << 30  # uncompressed bytes read from one member
+    max_total_member_bytes: int = 16 << 30  # uncompressed bytes across one container
+    max_ratio: int = 200  # uncompressed/compressed bytes before a member is a bomb
+    max_opcodes: int = 50_000_000
+    max_memo: int = 2_000_000
+    max_stack: int = 5_000_000
+    max_mark_depth: int = 100_000
+    max_kept_bytes: int = 8 << 20  # largest bytes value retained (for nested pickles)
+    max_nested_pickles: int = 3  # depth of pickles within pickles
+    max_streams: int = 16  # concatenated pickles walked in one file
+    max_seconds: float = 120.0  # per artefact
+    head_bytes: int = 64 << 10  # bytes read for format detection
+
+
+@dataclass(frozen=True, slots=True)
+class ScanConfig:
+    """What to scan and how; built by the CLI or by library callers."""
+
+    limits: Limits = field(default_factory=Limits)
+    explain: bool = False

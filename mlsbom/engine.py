@@ -1,0 +1,201 @@
+"""Orchestration: walk, detect, analyse, judge. Returns data; never prints."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mlsbom.analyzers import BY_FORMAT
+from mlsbom.analyzers.base import Child, Hint, Job
+from mlsbom.config import ScanConfig
+from mlsbom.detect import detect
+from mlsbom.facts import (
+    ExtensionMismatch,
+    Fact,
+    FormatDetected,
+    InternalError,
+    LimitExceeded,
+    Unreadable,
+)
+from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
+from mlsbom.rules import RuleSet, load_rules
+from mlsbom.sources import Source, SourceError, SourceLimit
+from mlsbom.walk import walk
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    ref: ArtifactRef
+    source: Source | None
+    size: int | None
+    facts: tuple[Fact, ...] = ()
+    name_hint: str | None = None
+    unknown_as: Format | None = None
+    force: Format | None = None
+    parent_runs_code: bool = False
+
+
+def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = None) -> ScanResult:
+    """Scan every target; a missing target raises TargetError before anything is scanned."""
+    rules = rules or load_rules()
+    items = [item for target in targets for item in walk(target)]
+    results: list[ArtifactResult] = []
+    for item in items:
+        pending = [_Task(item.ref, item.source, item.size, item.facts)]
+        while pending:
+            task = pending.pop()
+            result, children = _scan_one(task, config, rules)
+            results.append(result)
+            pending.extend(reversed(children))
+    results.sort(key=lambda a: a.ref)
+    return ScanResult(tuple(targets), tuple(results))
+
+
+def _extension_fact(name: str, fmt: Format, rules: RuleSet) -> ExtensionMismatch | None:
+    ext = os.path.splitext(name)[1].lower()
+    hint = rules.extensions.get(ext)
+    if hint is None or fmt.value in hint.expect:
+        return None
+    expected_code = any(Format(e).runs_code_on_load for e in hint.expect)
+    return ExtensionMismatch(ext, hint.expect, fmt.value, fmt.runs_code_on_load, expected_code)
+
+
+def _read_head(source: Source, n: int) -> bytes:
+    with source.open() as f:
+        return f.read(n)
+
+
+def _scan_one(
+    task: _Task, config: ScanConfig, rules: RuleSet
+) -> tuple[ArtifactResult, list[_Task]]:
+    limits = config.limits
+    facts: list[Fact] = list(task.facts)
+    fmt = Format.UNKNOWN
+    children: list[Child] = []
+    size = task.size
+    if task.source is not None:
+        try:
+            head = _read_head(task.source, limits.head_bytes)
+        except SourceLimit as exc:
+            head = None
+            facts.append(LimitExceeded(exc.limit, exc.maximum))
+        except (SourceError, OSError) as exc:
+            head = None
+            facts.append(Unreadable(str(exc)))
+        if head is not None:
+            if size is None and len(head) < limits.head_bytes:
+                size = len(head)
+            fmt, analysis_facts, children = _analyse(task, head, size, config, rules)
+            facts.extend(analysis_facts)
+    facts.insert(
+        0,
+        FormatDetected(
+            fmt.value,
+            fmt.runs_code_on_load,
+            task.parent_runs_code,
+            forced=bool(task.force or task.unknown_as) and fmt in (task.force, task.unknown_as),
+        ),
+    )
+    child_tasks = _child_tasks(task, fmt, children, facts, config)
+    findings = rules.judge(facts, task.ref)
+    findings.sort(key=lambda f: f.sort_key())
+    result = ArtifactResult(task.ref, fmt, size, tuple(facts), tuple(findings))
+    if config.explain and fmt.runs_code_on_load and task.source is not None:
+        from mlsbom.explain import explain_pickle
+
+        result = explain_pickle(result, task.source, limits)
+    return result, child_tasks
+
+
+def _analyse(
+    task: _Task, head: bytes, size: int | None, config: ScanConfig, rules: RuleSet
+) -> tuple[Format, list[Fact], list[Child]]:
+    limits = config.limits
+    name = task.name_hint or task.ref.name
+    facts: list[Fact] = []
+    forced = task.force
+    fmt = forced or detect(head, Hint(name, size))
+    if fmt is Format.UNKNOWN:
+        ext = os.path.splitext(name)[1].lower()
+        hint = rules.extensions.get(ext)
+        fallback = task.unknown_as or (
+            Format(hint.unknown_as) if hint and hint.unknown_as else None
+        )
+        if fallback is not None:
+            fmt = forced = fallback
+    if forced is None:
+        mismatch = _extension_fact(name, fmt, rules)
+        if mismatch is not None:
+            facts.append(mismatch)
+    if size is not None and size > limits.max_file_bytes:
+        facts.append(LimitExceeded("file-bytes", limits.max_file_bytes, size))
+        return fmt, facts, []
+    job = Job(task.ref, task.source, fmt, head, size, limits, time.monotonic() + limits.max_seconds)  # type: ignore[arg-type]
+    try:
+        analysis = BY_FORMAT[fmt].analyze(job)
+    except SourceLimit as exc:
+        facts.append(LimitExceeded(exc.limit, exc.maximum))
+        return fmt, facts, []
+    except (SourceError, OSError, EOFError) as exc:
+        facts.append(Unreadable(f"{type(exc).__name__}: {exc}"))
+        return fmt, facts, []
+    except (RecursionError, MemoryError) as exc:
+        facts.append(LimitExceeded(type(exc).__name__, 0))
+        return fmt, facts, []
+    except Exception as exc:  # the per-artefact boundary: fail closed, keep scanning
+        facts.append(InternalError(f"{type(exc).__name__}: {exc}"))
+        return fmt, facts, []
+    facts.extend(analysis.facts)
+    return analysis.format or fmt, facts, analysis.children
+
+
+def _child_tasks(
+    task: _Task, fmt: Format, children: list[Child], facts: list[Fact], config: ScanConfig
+) -> list[_Task]:
+    limits = config.limits
+    if not children:
+        return []
+    if task.ref.depth + 1 > limits.max_depth:
+        facts.append(LimitExceeded("container-depth", limits.max_depth, task.ref.depth + 1))
+        return []
+    if len(children) > limits.max_members:
+        facts.append(LimitExceeded("container-members", limits.max_members, len(children)))
+        children = children[: limits.max_members]
+    tasks = []
+    total = 0
+    runs_code = fmt.runs_code_on_load
+    for child in children:
+        ref = task.ref.child(child.member)
+        declared = child.declared_size
+        child_facts: tuple[Fact, ...] = ()
+        source: Source | None = child.source
+        total += declared or 0
+        if declared is not None and declared > limits.max_member_bytes:
+            child_facts = (LimitExceeded("member-bytes", limits.max_member_bytes, declared),)
+            source = None
+        elif total > limits.max_total_member_bytes:
+            child_facts = (LimitExceeded("container-bytes", limits.max_total_member_bytes, total),)
+            source = None
+        elif (
+            declared
+            and child.compressed_size
+            and declared > (16 << 20)
+            and declared > child.compressed_size * limits.max_ratio
+        ):
+            child_facts = (LimitExceeded("compression-ratio", limits.max_ratio, declared),)
+            source = None
+        tasks.append(
+            _Task(
+                ref,
+                source,
+                declared,
+                child_facts,
+                child.name_hint,
+                child.unknown_as,
+                child.force,
+                runs_code,
+            )
+        )
+    return tasks

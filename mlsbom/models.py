@@ -1,0 +1,169 @@
+"""Core value types: severities, formats, artefact references, findings and scan results."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from mlsbom.facts import Fact
+
+
+class Severity(enum.IntEnum):
+    """Ordered finding severity; comparisons follow risk."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Parse a case-insensitive severity name; raise ValueError with the valid names."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.name.lower() for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Format(str, enum.Enum):
+    """An artefact's real format, detected from its bytes."""
+
+    PICKLE = "pickle"
+    DILL = "dill"
+    CLOUDPICKLE = "cloudpickle"
+    JOBLIB = "joblib"
+    PYTORCH_ZIP = "pytorch-zip"
+    PYTORCH_LEGACY = "pytorch-legacy"
+    NUMPY = "numpy"
+    NUMPY_ZIP = "numpy-npz"
+    SAFETENSORS = "safetensors"
+    ZIP = "zip"
+    GZIP = "gzip"
+    BZIP2 = "bzip2"
+    XZ = "xz"
+    LZMA = "lzma"
+    ZLIB = "zlib"
+    LZ4 = "lz4"
+    TEXT = "text"
+    UNKNOWN = "unknown"
+
+    @property
+    def runs_code_on_load(self) -> bool:
+        """True for formats whose ordinary loader can execute code (the pickle family)."""
+        return self in _CODE_FORMATS
+
+
+_CODE_FORMATS = frozenset(
+    {
+        Format.PICKLE,
+        Format.DILL,
+        Format.CLOUDPICKLE,
+        Format.JOBLIB,
+        Format.PYTORCH_ZIP,
+        Format.PYTORCH_LEGACY,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ArtifactRef:
+    """Where an artefact lives: a file path (as displayed) and the members leading into it."""
+
+    path: str
+    member_chain: tuple[str, ...] = ()
+
+    def child(self, member: str) -> ArtifactRef:
+        return ArtifactRef(self.path, (*self.member_chain, member))
+
+    @property
+    def display(self) -> str:
+        return " > ".join((self.path, *self.member_chain))
+
+    @property
+    def name(self) -> str:
+        """The last path component: the member name or the file name."""
+        last = self.member_chain[-1] if self.member_chain else self.path
+        return last.rsplit("/", 1)[-1]
+
+    @property
+    def depth(self) -> int:
+        return len(self.member_chain)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where inside an artefact a finding points: byte/opcode offset, pickle stream, detail."""
+
+    offset: int | None = None
+    stream: str | None = None
+    detail: str | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.stream is not None:
+            parts.append(f"stream {self.stream}")
+        if self.offset is not None:
+            parts.append(f"offset {self.offset}")
+        if self.detail:
+            parts.append(self.detail)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A rule's judgement of one fact about one artefact."""
+
+    rule_id: str
+    severity: Severity
+    title: str
+    artifact: ArtifactRef
+    location: Location
+    message: str
+    remediation: str
+    evidence: str | None = None
+    cwe: tuple[str, ...] = ()
+    waived: bool = False
+
+    def sort_key(self) -> tuple[ArtifactRef, int, int, str, str]:
+        return (
+            self.artifact,
+            -int(self.severity),
+            self.location.offset if self.location.offset is not None else -1,
+            self.rule_id,
+            self.message,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactResult:
+    """Everything learnt about one artefact: its format, size, facts and findings."""
+
+    ref: ArtifactRef
+    format: Format
+    size: int | None
+    facts: tuple[Fact, ...]
+    findings: tuple[Finding, ...]
+    explanation: str | None = None
+
+    @property
+    def worst(self) -> Severity | None:
+        active = [f.severity for f in self.findings if not f.waived]
+        return max(active) if active else None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """The engine's output: artefacts in deterministic order, with their findings."""
+
+    targets: tuple[str, ...]
+    artifacts: tuple[ArtifactResult, ...] = field(default=())
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for a in self.artifacts for f in a.findings)

@@ -1,0 +1,29 @@
+"""Reporters render a scan result and its decision; the registry is exhaustive over OutputFormat."""
+
+from __future__ import annotations
+
+import enum
+from typing import Protocol
+
+from mlsbom.models import ScanResult
+from mlsbom.policy import Decision
+
+
+class OutputFormat(str, enum.Enum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class Reporter(Protocol):
+    def render(self, result: ScanResult, decision: Decision) -> str: ...
+
+
+def reporter_for(fmt: OutputFormat, *, color: bool = False) -> Reporter:
+    from mlsbom.reporters.json_report import JsonReporter
+    from mlsbom.reporters.text import TextReporter
+
+    reporters: dict[OutputFormat, Reporter] = {
+        OutputFormat.TEXT: TextReporter(color=color),
+        OutputFormat.JSON: JsonReporter(),
+    }
+    return reporters[fmt]

@@ -1,0 +1,79 @@
+"""Stable JSON report (schema_version 1, documented in docs/json-report.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import Counter
+
+from mlsbom import __version__
+from mlsbom.facts import Fact, GlobalRef
+from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
+from mlsbom.policy import Decision, verdict
+
+SCHEMA_VERSION = 1
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, GlobalRef):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def fact_dict(fact: Fact) -> dict[str, object]:
+    out: dict[str, object] = {"kind": fact.kind}
+    out.update({f.name: _plain(getattr(fact, f.name)) for f in dataclasses.fields(fact)})
+    return out
+
+
+def finding_dict(f: Finding) -> dict[str, object]:
+    return {
+        "rule_id": f.rule_id,
+        "severity": f.severity.label,
+        "title": f.title,
+        "message": f.message,
+        "location": {
+            "offset": f.location.offset,
+            "stream": f.location.stream,
+            "detail": f.location.detail,
+        },
+        "evidence": f.evidence,
+        "remediation": f.remediation,
+        "cwe": list(f.cwe),
+        "waived": f.waived,
+    }
+
+
+def artifact_dict(art: ArtifactResult, decision: Decision) -> dict[str, object]:
+    return {
+        "path": art.ref.path,
+        "member_chain": list(art.ref.member_chain),
+        "display": art.ref.display,
+        "format": art.format.value,
+        "size": art.size,
+        "verdict": verdict(art, decision),
+        "findings": [finding_dict(f) for f in art.findings],
+        "facts": [fact_dict(f) for f in art.facts],
+        "explanation": art.explanation,
+    }
+
+
+class JsonReporter:
+    def render(self, result: ScanResult, decision: Decision) -> str:
+        counts = Counter(f.severity.label for f in result.findings if not f.waived)
+        doc = {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "mlsbom", "version": __version__},
+            "targets": list(result.targets),
+            "passed": decision.passed,
+            "fail_on": decision.fail_on.label,
+            "summary": {
+                "artifacts": len(result.artifacts),
+                "findings": sum(counts.values()),
+                "by_severity": {s.label: counts.get(s.label, 0) for s in Severity},
+            },
+            "artifacts": [artifact_dict(a, decision) for a in result.artifacts],
+        }
+        return json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False) + "\n"

@@ -1,0 +1,105 @@
+"""Targets to artefacts: a deterministic, bounded walk that never follows links out of its root."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlsbom.errors import TargetError
+from mlsbom.facts import Fact, NotRegularFile, SymlinkOutsideRoot
+from mlsbom.models import ArtifactRef
+from mlsbom.sources import FileSource
+
+SKIPPED_DIRS = frozenset({".git"})  # git's object store; loaders never read it
+
+
+@dataclass(frozen=True, slots=True)
+class WalkItem:
+    """A file to analyse (`source` set) or to inventory only (`facts` say why)."""
+
+    ref: ArtifactRef
+    source: FileSource | None
+    size: int | None
+    facts: tuple[Fact, ...] = ()
+
+
+def _display(target: str, rel: str) -> str:
+    return f"{target.rstrip('/')}/{rel}" if rel else target
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _file_type(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
+
+
+def _item(target: str, root: str, path: str, rel: str) -> WalkItem | None:
+    ref = ArtifactRef(_display(target, rel))
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        return WalkItem(ref, None, None, (NotRegularFile(f"unreadable ({exc.strerror})"),))
+    if stat.S_ISLNK(st.st_mode):
+        real = os.path.realpath(path)
+        if not _within(real, root):
+            return WalkItem(ref, None, None, (SymlinkOutsideRoot(os.readlink(path)),))
+        try:
+            st = os.stat(path)
+        except OSError:
+            return WalkItem(ref, None, None, (NotRegularFile("dangling symlink"),))
+        if stat.S_ISDIR(st.st_mode):
+            return None  # its contents are walked where they really are
+    if stat.S_ISREG(st.st_mode):
+        return WalkItem(ref, FileSource(Path(path), st.st_size), st.st_size)
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    return WalkItem(ref, None, None, (NotRegularFile(_file_type(st.st_mode)),))
+
+
+def walk(target: str) -> Iterator[WalkItem]:
+    """Yield every file under `target` in sorted order; raise TargetError if it does not exist."""
+    if "://" in target:
+        raise TargetError(
+            f"unsupported target {target!r}",
+            hint="scan a local file or folder (hf:// targets are not supported yet)",
+        )
+    if not os.path.lexists(target):
+        raise TargetError(f"target not found: {target}", hint="check the path")
+    root = os.path.realpath(target)
+    if not os.path.isdir(root):
+        item = _item(target, root, root, "")
+        if item is not None:
+            yield item
+        return
+    pending = [""]
+    while pending:
+        rel_dir = pending.pop()
+        try:
+            with os.scandir(os.path.join(root, rel_dir)) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            ref = ArtifactRef(_display(target, rel_dir))
+            yield WalkItem(ref, None, None, (NotRegularFile(f"unreadable folder ({exc})"),))
+            continue
+        subdirs = []
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIPPED_DIRS:
+                    subdirs.append(rel)
+                continue
+            item = _item(target, root, entry.path, rel)
+            if item is not None:
+                yield item
+        pending.extend(reversed(subdirs))

@@ -1,0 +1,63 @@
+"""Test-session guards: nothing may deserialise an artefact while the tests run."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+SHARED = ROOT.parent / "shared"
+
+
+class DeserialisationAttempt(AssertionError):
+    """Raised when code under test tries to load an artefact."""
+
+
+def _forbidden(name: str):  # type: ignore[no-untyped-def]
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise DeserialisationAttempt(f"{name} called during tests: the scanner only parses bytes")
+
+    return refuse
+
+
+class _RefusingUnpickler(pickle.Unpickler):
+    def load(self) -> object:
+        raise DeserialisationAttempt("pickle.Unpickler.load called during tests")
+
+
+_LOADERS = (
+    ("torch", "load"),
+    ("joblib", "load"),
+    ("numpy", "load"),
+    ("dill", "load"),
+    ("dill", "loads"),
+)
+
+
+@pytest.fixture(autouse=True)
+def _never_deserialise(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make pickle.load(s), torch.load, joblib.load and numpy.load raise for every test."""
+    for name in ("load", "loads"):
+        monkeypatch.setattr(pickle, name, _forbidden(f"pickle.{name}"))
+        if "_pickle" in sys.modules:
+            monkeypatch.setattr(sys.modules["_pickle"], name, _forbidden(f"_pickle.{name}"))
+    monkeypatch.setattr(pickle, "Unpickler", _RefusingUnpickler)
+    for module, attr in _LOADERS:
+        mod = sys.modules.get(module)
+        if mod is None:
+            try:
+                mod = __import__(module)
+            except ImportError:
+                continue
+        monkeypatch.setattr(mod, attr, _forbidden(f"{module}.{attr}"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return FIXTURES
