@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mlsbom.errors import PolicyError
-from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
+from mlsbom.models import ArtifactRef, Finding, ScanResult, Severity
 from mlsbom.rules import RuleSet
 
 if sys.version_info >= (3, 11):
@@ -106,9 +106,24 @@ def decide(result: ScanResult, policy: Policy) -> Decision:
     return Decision(not violations, policy.fail_on, violations)
 
 
-def verdict(artifact: ArtifactResult, decision: Decision) -> str:
-    """`fail`, `warn` (findings below the gate) or `pass` for one artefact."""
-    worst = artifact.worst
+def rollup(result: ScanResult) -> dict[ArtifactRef, Severity | None]:
+    """Worst active severity of each artefact and its members (a zip fails with its pickle)."""
+    worst: dict[ArtifactRef, Severity | None] = {a.ref: None for a in result.artifacts}
+    for art in result.artifacts:
+        sev = art.worst
+        if sev is None:
+            continue
+        chain = art.ref.member_chain
+        for k in range(len(chain) + 1):
+            ref = ArtifactRef(art.ref.path, chain[:k])
+            current = worst.get(ref)
+            if ref in worst and (current is None or sev > current):
+                worst[ref] = sev
+    return worst
+
+
+def verdict(worst: Severity | None, decision: Decision) -> str:
+    """`fail`, `warn` (findings below the gate) or `pass`, from a rolled-up severity."""
     if worst is None:
         return "pass"
     return "fail" if worst >= decision.fail_on else "warn"

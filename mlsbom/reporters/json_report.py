@@ -9,7 +9,7 @@ from collections import Counter
 from mlsbom import __version__
 from mlsbom.facts import Fact, GlobalRef
 from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
-from mlsbom.policy import Decision, verdict
+from mlsbom.policy import Decision, rollup, verdict
 
 SCHEMA_VERSION = 1
 
@@ -46,14 +46,14 @@ def finding_dict(f: Finding) -> dict[str, object]:
     }
 
 
-def artifact_dict(art: ArtifactResult, decision: Decision) -> dict[str, object]:
+def artifact_dict(art: ArtifactResult, verdict_: str) -> dict[str, object]:
     return {
         "path": art.ref.path,
         "member_chain": list(art.ref.member_chain),
         "display": art.ref.display,
         "format": art.format.value,
         "size": art.size,
-        "verdict": verdict(art, decision),
+        "verdict": verdict_,
         "findings": [finding_dict(f) for f in art.findings],
         "facts": [fact_dict(f) for f in art.facts],
         "explanation": art.explanation,
@@ -63,6 +63,7 @@ def artifact_dict(art: ArtifactResult, decision: Decision) -> dict[str, object]:
 class JsonReporter:
     def render(self, result: ScanResult, decision: Decision) -> str:
         counts = Counter(f.severity.label for f in result.findings if not f.waived)
+        worst = rollup(result)
         doc = {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "mlsbom", "version": __version__},
@@ -74,6 +75,8 @@ class JsonReporter:
                 "findings": sum(counts.values()),
                 "by_severity": {s.label: counts.get(s.label, 0) for s in Severity},
             },
-            "artifacts": [artifact_dict(a, decision) for a in result.artifacts],
+            "artifacts": [
+                artifact_dict(a, verdict(worst[a.ref], decision)) for a in result.artifacts
+            ],
         }
         return json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False) + "\n"

@@ -6,7 +6,7 @@ from collections import Counter
 
 from mlsbom import __version__
 from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
-from mlsbom.policy import Decision, verdict
+from mlsbom.policy import Decision, rollup, verdict
 
 _COLORS = {"fail": "\x1b[31m", "warn": "\x1b[33m", "pass": "\x1b[32m"}
 _RESET = "\x1b[0m"
@@ -32,11 +32,9 @@ class TextReporter:
         lines.append(f"      fix: {f.remediation}")
         return lines
 
-    def _artifact(self, art: ArtifactResult, decision: Decision) -> list[str]:
+    def _artifact(self, art: ArtifactResult, tag: str) -> list[str]:
         size = f", {art.size:,} bytes" if art.size is not None else ""
-        lines = [
-            f"{self._tag(verdict(art, decision))}  {art.ref.display}  [{art.format.value}{size}]"
-        ]
+        lines = [f"{self._tag(tag)}  {art.ref.display}  [{art.format.value}{size}]"]
         for f in art.findings:
             lines.extend(self._finding(f))
         if art.explanation:
@@ -46,8 +44,9 @@ class TextReporter:
 
     def render(self, result: ScanResult, decision: Decision) -> str:
         lines = [f"mlsbom {__version__}: {', '.join(result.targets)}", ""]
+        worst = rollup(result)
         for art in result.artifacts:
-            lines.extend(self._artifact(art, decision))
+            lines.extend(self._artifact(art, verdict(worst[art.ref], decision)))
         counts = Counter(f.severity for f in result.findings if not f.waived)
         by_sev = ", ".join(
             f"{counts[s]} {s.label}" for s in sorted(Severity, reverse=True) if counts[s]

@@ -1,0 +1,139 @@
+"""The command line: exit codes, report formats, policy and rule commands."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mlsbom._cli import cli
+
+EVIL = b"cos\nsystem\n(S'echo mlsbom-fixture'\ntR."
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / "ok.pkl").write_bytes(pickle.dumps({"w": [1.0, 2.0]}, protocol=4))
+    (tmp_path / "config.json").write_text('{"model_type": "bert"}')
+    return tmp_path
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_benign_folder_passes(repo: Path) -> None:
+    code, out, _ = run("scan", str(repo))
+    assert code == 0
+    assert "PASS:" in out and "pickle-format" in out
+
+
+def test_malicious_file_fails_with_rule_location_and_fix(repo: Path) -> None:
+    (repo / "evil.bin").write_bytes(EVIL)
+    code, out, _ = run("scan", str(repo))
+    assert code == 1
+    assert "pickle-dangerous-import" in out
+    assert "@ stream 0, offset 0" in out
+    assert "os.system('echo mlsbom-fixture')" in out
+    assert "fix:" in out
+    assert out.rstrip().splitlines()[-1].startswith("FAIL:")
+
+
+def test_missing_target_is_exit_2(tmp_path: Path) -> None:
+    code, _, err = run("scan", str(tmp_path / "nope"))
+    assert code == 2
+    assert "target not found" in err
+
+
+def test_unsupported_scheme_is_exit_2() -> None:
+    code, _, err = run("scan", "s3://bucket/model")
+    assert code == 2 and "unsupported target" in err
+
+
+def test_no_target_is_usage_error() -> None:
+    assert run("scan")[0] == 2
+
+
+def test_json_report_is_stable_and_complete(repo: Path, tmp_path: Path) -> None:
+    (repo / "evil.pkl").write_bytes(EVIL)
+    out_file = tmp_path / "report.json"
+    code, out, _ = run("scan", str(repo), "--format", "json", "-o", str(out_file))
+    assert code == 1 and out == ""
+    doc = json.loads(out_file.read_text())
+    assert doc["schema_version"] == 1 and doc["passed"] is False
+    evil = next(a for a in doc["artifacts"] if a["path"].endswith("evil.pkl"))
+    assert evil["verdict"] == "fail" and evil["format"] == "pickle"
+    finding = evil["findings"][0]
+    assert finding["rule_id"] == "pickle-dangerous-import"
+    assert finding["location"] == {"offset": 0, "stream": "0", "detail": None}
+    assert finding["severity"] == "critical" and "CWE-502" in finding["cwe"]
+    assert [a["path"] for a in doc["artifacts"]] == sorted(a["path"] for a in doc["artifacts"])
+
+
+def test_fail_on_threshold(repo: Path) -> None:
+    (repo / "odd.pkl").write_bytes(b"\x80\x04\x8c\x08mystery_\x8c\x03fun\x93)R.")
+    assert run("scan", str(repo))[0] == 1
+    assert run("scan", str(repo), "--fail-on", "critical")[0] == 0
+    assert run("scan", str(repo), "--fail-on", "low")[0] == 1
+
+
+def test_policy_file_disables_and_overrides(repo: Path, tmp_path: Path) -> None:
+    policy = tmp_path / ".mlsbom.toml"
+    policy.write_text(
+        'fail_on = "low"\n[rules]\ndisable = ["pickle-format"]\n'
+        'severity = { extension-mismatch = "info" }\n'
+    )
+    code, out, _ = run("scan", str(repo), "--policy", str(policy))
+    assert code == 0, out
+    assert "pickle-format" not in out
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("fail_on = 'severe'\n", "fail_on"),
+        ("nonsense = 1\n", "unknown key"),
+        ("[rules]\ndisable = ['no-such-rule']\n", "unknown rule id"),
+        ("fail_on = \n", "not valid TOML"),
+    ],
+)
+def test_bad_policy_is_exit_2_with_location(
+    repo: Path, tmp_path: Path, text: str, needle: str
+) -> None:
+    policy = tmp_path / "bad.toml"
+    policy.write_text(text)
+    code, _, err = run("scan", str(repo), "--policy", str(policy))
+    assert code == 2
+    assert str(policy) in err or "TOML" in err
+    assert needle in err
+    assert "hint:" in err or "TOML" in err
+
+
+def test_pyproject_policy(repo: Path, tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "x"\n[tool.mlsbom]\nfail_on = "low"\n')
+    assert run("scan", str(repo), "--policy", str(pyproject))[0] == 1
+
+
+def test_explain_adds_fickling_decompilation(repo: Path) -> None:
+    (repo / "evil.pkl").write_bytes(EVIL)
+    code, out, _ = run("scan", str(repo / "evil.pkl"), "--explain")
+    assert code == 1
+    assert "decompiled by fickling" in out and "system('echo mlsbom-fixture')" in out
+
+
+def test_rules_list_and_explain() -> None:
+    code, out, _ = run("rules", "list")
+    assert code == 0 and "pickle-dangerous-import" in out
+    code, out, _ = run("rules", "explain", "pickle-unknown-import")
+    assert code == 0 and "fix:" in out and "severity: high" in out
+    assert run("rules", "explain", "nope")[0] == 2
+
+
+def test_version() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and "mlsbom" in out
