@@ -17,7 +17,10 @@ from mlsbom.models import Format
 from mlsbom.sources import Source, SourceLimit, capped, open_seekable
 
 _STORAGE = re.compile(r"(^|/)data/\d+$")
-_TORCH_META = re.compile(r"(^|/)(version|byteorder|\.data/version|\.data/serialization_id)$")
+_TORCH_META = re.compile(
+    r"(^|/)(version|byteorder|\.format_version|\.storage_alignment|\.data/version"
+    r"|\.data/serialization_id)$"
+)
 
 
 def _first_member_name(head: bytes) -> str:

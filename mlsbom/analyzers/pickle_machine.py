@@ -58,6 +58,7 @@ _GADGETS = frozenset(
         "builtins.__import__",
         "pkgutil.resolve_name",
         "builtins.getattr",
+        "dill._dill._load_type",
     }
 )
 JOBLIB_WRAPPER = GlobalRef("joblib.numpy_pickle", "NumpyArrayWrapper")
@@ -351,7 +352,13 @@ class Machine:
         self.push(Opaque("persistent-id"))
 
     def op_BINPERSID(self, _: object) -> None:
-        self.pop()
+        pid = self.pop()
+        if isinstance(pid, tuple) and len(pid) > 1 and pid[0] == "module":
+            # legacy torch.save stores nn.Module classes as ('module', cls, file, source) and
+            # its persistent_load returns cls, which is an ordinary (judged) import
+            self.w.persistent_ids += 1
+            self.push(pid[1])
+            return
         self.op_PERSID(None)
 
     def resolve_str(self, value: object) -> str | None:
@@ -420,6 +427,10 @@ class Machine:
         elif kind == "pkgutil.resolve_name" and strs and strs[0]:
             module, _, name = strs[0].partition(":")
             target = GlobalRef(module, name or "*")
+        elif kind == "dill._dill._load_type" and len(strs) == 1 and strs[0]:
+            # dill's table of types by name: *Type names are from `types`, the rest builtins
+            module = "types" if strs[0].endswith("Type") else "builtins"
+            target = GlobalRef(module, strs[0])
         elif kind == "builtins.getattr" and len(strs) >= 2 and strs[1]:
             owner = args[0] if isinstance(args, tuple) else None
             if isinstance(owner, Global):

@@ -1,0 +1,59 @@
+"""Hostile and malformed input: every case ends as findings within time and memory; no crash."""
+
+from __future__ import annotations
+
+import random
+import resource
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mlsbom.config import Limits, ScanConfig
+from mlsbom.engine import scan
+from mlsbom.models import Severity
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+MALFORMED = sorted(p for p in (FIXTURES / "malformed").glob("*") if p.is_file())
+SMALL = ScanConfig(limits=Limits(max_seconds=10, max_member_bytes=64 << 20))
+
+
+def _scan_file(path: Path) -> tuple[float, list[str]]:
+    start = time.monotonic()
+    result = scan([str(path)], SMALL)
+    return time.monotonic() - start, [f.rule_id for f in result.findings]
+
+
+@pytest.mark.skipif(not MALFORMED, reason="fixtures/malformed not generated")
+@pytest.mark.parametrize("path", MALFORMED, ids=[p.name for p in MALFORMED])
+def test_malformed_fixture_is_a_finding(path: Path) -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    elapsed, rule_ids = _scan_file(path)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert elapsed < 15
+    assert grown_mb < 300
+    result = scan([str(path)], SMALL)
+    assert any(f.severity >= Severity.HIGH for f in result.findings), rule_ids
+
+
+def test_random_bytes_under_pickle_names_fail_closed(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    for ext in (".pkl", ".pt", ".pth", ".joblib"):
+        path = tmp_path / f"random{ext}"
+        path.write_bytes(bytes(rng.getrandbits(8) for _ in range(2048)))
+        result = scan([str(path)], SMALL)
+        assert any(f.severity >= Severity.HIGH for f in result.findings), ext
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.binary(max_size=512), name=st.sampled_from(["a.pkl", "b.pt", "c.bin", "d.npy", "e"]))
+def test_arbitrary_bytes_never_crash(tmp_path: Path, data: bytes, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = scan([str(path)], SMALL)
+    assert all(f.rule_id != "internal-error" for f in result.findings), result.findings
