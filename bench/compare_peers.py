@@ -1,6 +1,7 @@
 """Run mlsbom and the peer scanners over the fixtures and tabulate who flags what.
 
-    python3 -m venv /tmp/peers && /tmp/peers/bin/pip install picklescan modelscan modelaudit fickling
+    python3 -m venv /tmp/peers
+    /tmp/peers/bin/pip install picklescan modelscan modelaudit fickling
     python bench/compare_peers.py --peers /tmp/peers/bin [--out docs/peers.md]
 
 A file counts as "flagged" when the tool's exit code or output says it found a problem. Peers
@@ -68,7 +69,7 @@ def modelaudit(bin_dir: Path, path: Path) -> str:
 
 
 def fickling(bin_dir: Path, path: Path) -> str:
-    code, out = _run([str(bin_dir / "fickling"), "--check-safety", str(path)])
+    code, _ = _run([str(bin_dir / "fickling"), "--check-safety", str(path)])
     if code == 0:
         return "pass"
     return "FLAG" if code == 1 else f"error({code})"
