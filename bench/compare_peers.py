@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,14 +27,19 @@ _ENV = {**os.environ, "PROMPTFOO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1",
 
 def _run(cmd: list[str], timeout: int = 120) -> tuple[int, str]:
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_ENV)
+        with tempfile.TemporaryDirectory() as cwd:  # fickling writes safety_results.json to cwd
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=timeout, env=_ENV, cwd=cwd
+            )
     except subprocess.TimeoutExpired:
         return -1, "timeout"
     return proc.returncode, proc.stdout + proc.stderr
 
 
 def mlsbom(path: Path) -> str:
-    code, out = _run([sys.executable, "-m", "mlsbom", "scan", str(path), "--format", "json"])
+    code, out = _run(
+        [sys.executable, "-m", "mlsbom", "scan", str(path.resolve()), "--format", "json"]
+    )
     if code == 2:
         return "error"
     doc = json.loads(out[out.index("{") :])
