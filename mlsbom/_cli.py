@@ -90,7 +90,7 @@ def scan(
         result = apply(run_scan(targets, ScanConfig(explain=explain), rules), policy)
         decision = decide(result, policy)
         color = output is None and fmt == "text" and sys.stdout.isatty()
-        _write(reporter_for(OutputFormat(fmt), color=color).render(result, decision), output)
+        _write(reporter_for(OutputFormat(fmt), rules, color=color).render(result, decision), output)
         return EXIT_PASS if decision.passed else EXIT_FAIL
 
     sys.exit(_guarded(run, debug))

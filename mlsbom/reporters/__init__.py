@@ -7,23 +7,27 @@ from typing import Protocol
 
 from mlsbom.models import ScanResult
 from mlsbom.policy import Decision
+from mlsbom.rules import RuleSet
 
 
 class OutputFormat(str, enum.Enum):
     TEXT = "text"
     JSON = "json"
+    SARIF = "sarif"
 
 
 class Reporter(Protocol):
     def render(self, result: ScanResult, decision: Decision) -> str: ...
 
 
-def reporter_for(fmt: OutputFormat, *, color: bool = False) -> Reporter:
+def reporter_for(fmt: OutputFormat, rules: RuleSet, *, color: bool = False) -> Reporter:
     from mlsbom.reporters.json_report import JsonReporter
+    from mlsbom.reporters.sarif import SarifReporter
     from mlsbom.reporters.text import TextReporter
 
     reporters: dict[OutputFormat, Reporter] = {
         OutputFormat.TEXT: TextReporter(color=color),
         OutputFormat.JSON: JsonReporter(),
+        OutputFormat.SARIF: SarifReporter(rules),
     }
     return reporters[fmt]
