@@ -1,4 +1,4 @@
-"""Must not flag: ordinary torch, scikit-learn, numpy and plain-Python files pass the default policy."""
+"""Must not flag: ordinary torch, scikit-learn, numpy and plain-Python files pass the policy."""
 
 from __future__ import annotations
 
