@@ -46,7 +46,7 @@ def cli() -> None:
     default="text",
     envvar="MLSBOM_FORMAT",
     show_default=True,
-    help="Report format.",
+    help="Report format (sarif for code scanning, junit for test reports, markdown for PRs).",
 )
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
@@ -122,6 +122,15 @@ def rules_list() -> None:
     """One line per rule: id, severity, title."""
     for rule in load_rules().rules:
         click.echo(f"{rule.id:<28} {rule.severity.label:<9} {rule.title}")
+
+
+@rules.command("doc")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+def rules_doc(output: Path | None) -> None:
+    """Write RULES.md (Markdown documentation of every rule)."""
+    from mlsbom.rules_doc import render_rules_markdown
+
+    _write(render_rules_markdown(load_rules()), output)
 
 
 @rules.command("explain")

@@ -14,6 +14,8 @@ class OutputFormat(str, enum.Enum):
     TEXT = "text"
     JSON = "json"
     SARIF = "sarif"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
 
 
 class Reporter(Protocol):
@@ -22,6 +24,8 @@ class Reporter(Protocol):
 
 def reporter_for(fmt: OutputFormat, rules: RuleSet, *, color: bool = False) -> Reporter:
     from mlsbom.reporters.json_report import JsonReporter
+    from mlsbom.reporters.junit import JunitReporter
+    from mlsbom.reporters.markdown import MarkdownReporter
     from mlsbom.reporters.sarif import SarifReporter
     from mlsbom.reporters.text import TextReporter
 
@@ -29,5 +33,7 @@ def reporter_for(fmt: OutputFormat, rules: RuleSet, *, color: bool = False) -> R
         OutputFormat.TEXT: TextReporter(color=color),
         OutputFormat.JSON: JsonReporter(),
         OutputFormat.SARIF: SarifReporter(rules),
+        OutputFormat.JUNIT: JunitReporter(),
+        OutputFormat.MARKDOWN: MarkdownReporter(),
     }
     return reporters[fmt]
