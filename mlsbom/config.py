@@ -12,6 +12,7 @@ class Limits:
     max_file_bytes: int = 1 << 40  # larger files are inventoried with a limit finding
     max_depth: int = 4  # container nesting (zip in zip in …)
     max_members: int = 10_000  # members taken from one container
+    max_artifacts: int = 20_000  # artefacts reached from one file, all nesting levels together
     max_member_bytes: int = 4 << 30  # uncompressed bytes read from one member
     max_total_member_bytes: int = 16 << 30  # uncompressed bytes across one container
     max_ratio: int = 200  # uncompressed/compressed bytes before a member is a bomb

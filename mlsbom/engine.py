@@ -44,13 +44,25 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
     results: list[ArtifactResult] = []
     for item in items:
         pending = [_Task(item.ref, item.source, item.size, item.facts)]
+        seen = 0
         while pending:
             task = pending.pop()
+            seen += 1
+            if seen > config.limits.max_artifacts:
+                cap = LimitExceeded("artifacts-per-file", config.limits.max_artifacts, seen)
+                results.append(_capped(item.ref, cap, rules))
+                break
             result, children = _scan_one(task, config, rules)
             results.append(result)
             pending.extend(reversed(children))
     results.sort(key=lambda a: a.ref)
     return ScanResult(tuple(targets), tuple(results))
+
+
+def _capped(ref: ArtifactRef, fact: LimitExceeded, rules: RuleSet) -> ArtifactResult:
+    """A marker artefact saying the rest of this file's members were not analysed."""
+    marker = ref.child("<remaining members>")
+    return ArtifactResult(marker, Format.UNKNOWN, None, (fact,), tuple(rules.judge([fact], marker)))
 
 
 def _extension_fact(name: str, fmt: Format, rules: RuleSet) -> ExtensionMismatch | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import resource
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +19,10 @@ from mlsbom.models import Severity
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 MALFORMED = sorted(p for p in (FIXTURES / "malformed").glob("*") if p.is_file())
+sys.path.insert(0, str(FIXTURES))
+VALID_BUT_HOSTILE: frozenset[str] = getattr(
+    __import__("gen_malformed"), "VALID_BUT_HOSTILE", frozenset()
+)
 SMALL = ScanConfig(limits=Limits(max_seconds=10, max_member_bytes=64 << 20))
 
 
@@ -35,8 +40,9 @@ def test_malformed_fixture_is_a_finding(path: Path) -> None:
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert elapsed < 15
     assert grown_mb < 300
-    result = scan([str(path)], SMALL)
-    assert any(f.severity >= Severity.HIGH for f in result.findings), rule_ids
+    if path.name not in VALID_BUT_HOSTILE:
+        result = scan([str(path)], SMALL)
+        assert any(f.severity >= Severity.HIGH for f in result.findings), rule_ids
 
 
 def test_random_bytes_under_pickle_names_fail_closed(tmp_path: Path) -> None:
@@ -57,3 +63,26 @@ def test_arbitrary_bytes_never_crash(tmp_path: Path, data: bytes, name: str) -> 
     path.write_bytes(data)
     result = scan([str(path)], SMALL)
     assert all(f.rule_id != "internal-error" for f in result.findings), result.findings
+
+
+def test_zip_bomb_is_a_limit_finding(tmp_path: Path) -> None:
+    import gen_malformed
+
+    bomb = tmp_path / "bomb.pt"
+    gen_malformed.zip_bomb(bomb, 256 << 20)
+    assert bomb.stat().st_size < 2 << 20
+    elapsed, rule_ids = _scan_file(bomb)
+    assert "limit-exceeded" in rule_ids
+    assert elapsed < 15
+
+
+def test_nested_zip_bomb_is_bounded(tmp_path: Path) -> None:
+    import gen_malformed
+
+    bomb = tmp_path / "nested.zip"
+    gen_malformed.nested_zip_bomb(bomb, depth=5, width=10)
+    start = time.monotonic()
+    result = scan([str(bomb)], ScanConfig(limits=Limits(max_artifacts=500)))
+    assert time.monotonic() - start < 15
+    assert "limit-exceeded" in {f.rule_id for f in result.findings}
+    assert len(result.artifacts) <= 501

@@ -198,10 +198,13 @@ class Machine:
     def op_STOP(self, _: object) -> None:  # pragma: no cover - handled in loop
         self.done = True
 
-    def op_FRAME(self, _: object) -> None:
-        pass
+    def op_FRAME(self, arg: object) -> None:
+        size = self.r.size
+        if size is not None and isinstance(arg, int) and arg > size - self.r.pos:
+            self.error(f"FRAME of {arg} bytes runs past the end of the stream", self.op_offset)
 
-    op_READONLY_BUFFER = op_FRAME
+    def op_READONLY_BUFFER(self, _: object) -> None:
+        pass
 
     def op_PROTO(self, arg: object) -> None:
         assert isinstance(arg, int)

@@ -16,8 +16,8 @@ def is_text(head: bytes) -> bool:
     try:
         sample.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(sample) - 4:
-            return False
+        if exc.reason != "unexpected end of data" or len(head) <= len(sample):
+            return False  # only a character cut by the sample's end is forgiven
     controls = sum(1 for b in sample if b in _CONTROL)
     return controls * 100 <= len(sample)
 
