@@ -1,11 +1,13 @@
 """Facts: what analysers observe about an artefact, as typed values. Rules judge them.
 
 Every fact class has a stable `kind` (used by rule files) and may carry `offset`/`stream` fields
-that become the finding's location.
+that become the finding's location. Analyser modules may define further Fact subclasses; rules
+find them all through `fact_kinds()`.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
@@ -213,28 +215,21 @@ class TensorSummary(Fact):
     parameters: int | None = None
 
 
-FACT_KINDS: dict[str, type[Fact]] = {
-    cls.kind: cls
-    for cls in (
-        FormatDetected,
-        PickleStream,
-        PickleImport,
-        PickleUnresolved,
-        PickleGlobalMutation,
-        NestedPickle,
-        ParseError,
-        LimitExceeded,
-        ExtensionMismatch,
-        SymlinkOutsideRoot,
-        NotRegularFile,
-        Unreadable,
-        InternalError,
-        ZipAnomaly,
-        NumpyArray,
-        TorchCheckpoint,
-        TensorSummary,
-    )
-}
+def fact_kinds() -> dict[str, type[Fact]]:
+    """Every fact class by kind, including those analyser modules define (imported first)."""
+    import mlsbom.analyzers  # noqa: F401 - analysers may define fact classes of their own
+
+    kinds: dict[str, type[Fact]] = {}
+    pending = list(Fact.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if getattr(sys.modules.get(cls.__module__), cls.__qualname__, None) is not cls:
+            continue  # the class dataclass(slots=True) replaced
+        if cls.kind in kinds and kinds[cls.kind] is not cls:
+            raise TypeError(f"two fact classes share the kind {cls.kind!r}")
+        kinds[cls.kind] = cls
+    return kinds
 
 
 def field_names(kind: type[Fact]) -> frozenset[str]:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mlsbom.errors import RuleError
-from mlsbom.facts import FACT_KINDS, Fact, GlobalRef, field_names
+from mlsbom.facts import Fact, GlobalRef, fact_kinds, field_names
 from mlsbom.models import ArtifactRef, Finding, Location, Severity
 
 if sys.version_info >= (3, 11):
@@ -287,7 +287,7 @@ def _load_rule(path: Path, lists: Mapping[str, tuple[str, ...]]) -> Rule:
         raise RuleError(f"{path}: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}")
     if data["id"] != path.stem:
         raise RuleError(f"{path}: id {data['id']!r} must equal the file name {path.stem!r}")
-    kind = FACT_KINDS.get(data["fact"])
+    kind = fact_kinds().get(data["fact"])
     if kind is None:
         raise RuleError(f"{path}: unknown fact kind {data['fact']!r}")
     try:
