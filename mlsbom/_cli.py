@@ -5,6 +5,7 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or tool error.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import traceback
 from collections.abc import Callable
@@ -16,7 +17,8 @@ from mlsbom import __version__
 from mlsbom.config import ScanConfig
 from mlsbom.errors import MlsbomError
 from mlsbom.models import Severity
-from mlsbom.policy import Policy, apply, decide, load_policy
+from mlsbom.policy import Policy, apply, decide
+from mlsbom.policy_file import discover, load_policy
 from mlsbom.reporters import OutputFormat, reporter_for
 from mlsbom.rules import load_rules
 
@@ -62,7 +64,11 @@ def cli() -> None:
     "policy_path",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="MLSBOM_POLICY",
-    help="Policy file (.mlsbom.toml or pyproject.toml with [tool.mlsbom]).",
+    help="Policy file (.mlsbom.toml or pyproject.toml with [tool.mlsbom]); by default the "
+    "nearest one from the working directory up to the repository root.",
+)
+@click.option(
+    "--no-policy", is_flag=True, help="Ignore .mlsbom.toml / [tool.mlsbom] found from the cwd."
 )
 @click.option(
     "--explain", is_flag=True, help="Add fickling's decompiled Python to flagged pickles."
@@ -74,6 +80,7 @@ def scan(
     output: Path | None,
     fail_on: str | None,
     policy_path: Path | None,
+    no_policy: bool,
     explain: bool,
     debug: bool,
 ) -> None:
@@ -82,12 +89,11 @@ def scan(
 
     def run() -> int:
         rules = load_rules()
-        policy = load_policy(policy_path, rules) if policy_path else Policy()
+        found = policy_path or (None if no_policy else discover())
+        policy = load_policy(found, rules) if found else Policy()
         if fail_on:
-            policy = Policy(
-                Severity.parse(fail_on), policy.disabled, policy.severity, policy.source
-            )
-        result = apply(run_scan(targets, ScanConfig(explain=explain), rules), policy)
+            policy = dataclasses.replace(policy, fail_on=Severity.parse(fail_on))
+        result = apply(run_scan(targets, ScanConfig(explain=explain), rules), policy, rules)
         decision = decide(result, policy)
         color = output is None and fmt == "text" and sys.stdout.isatty()
         _write(reporter_for(OutputFormat(fmt), rules, color=color).render(result, decision), output)

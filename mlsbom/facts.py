@@ -217,7 +217,8 @@ class TensorSummary(Fact):
 
 def fact_kinds() -> dict[str, type[Fact]]:
     """Every fact class by kind, including those analyser modules define (imported first)."""
-    import mlsbom.analyzers  # noqa: F401 - analysers may define fact classes of their own
+    import mlsbom.analyzers
+    import mlsbom.policy  # noqa: F401 - and so does the policy
 
     kinds: dict[str, type[Fact]] = {}
     pending = list(Fact.__subclasses__())

@@ -1,34 +1,45 @@
-"""Policy: which findings fail the gate. Loading validates strictly; deciding is pure."""
+"""Policy: which findings fail the gate, waivers that expire, formats allowed. Deciding is pure."""
 
 from __future__ import annotations
 
 import dataclasses
-import sys
+import datetime as dt
+import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
-from mlsbom.errors import PolicyError
-from mlsbom.models import ArtifactRef, Finding, ScanResult, Severity
+from mlsbom.facts import Fact
+from mlsbom.models import ArtifactRef, ArtifactResult, Finding, Format, ScanResult, Severity
 from mlsbom.rules import RuleSet
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
-_TOP_KEYS = {"fail_on", "rules"}
-_RULE_KEYS = {"disable", "severity"}
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """Accept findings of `rule` on artefacts matching `path` (a glob) until `expires`."""
+
+    rule: str
+    path: str
+    reason: str
+    expires: dt.date
+
+    def covers(self, finding: Finding) -> bool:
+        if self.rule not in ("*", finding.rule_id):
+            return False
+        ref = finding.artifact
+        return any(fnmatch.fnmatchcase(p, self.path) for p in (ref.path, ref.display))
 
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """Gate settings: the failing severity, disabled rules and per-rule severity overrides."""
+    """Gate settings; built by policy_file.load_policy or by library callers."""
 
     fail_on: Severity = Severity.HIGH
     disabled: frozenset[str] = frozenset()
     severity: Mapping[str, Severity] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()
+    formats_allowed: frozenset[Format] | None = None
+    formats_denied: frozenset[Format] = frozenset()
     source: str | None = None
 
 
@@ -41,67 +52,65 @@ class Decision:
     violations: tuple[Finding, ...]
 
 
-def _fail(path: Path, key: str, problem: str, fix: str) -> PolicyError:
-    return PolicyError(f"{path}: {key}: {problem}", hint=fix)
+@dataclass(frozen=True, slots=True)
+class FormatNotAllowed(Fact):
+    """The policy does not allow this artefact's format."""
+
+    kind: ClassVar[str] = "policy-format"
+    format: str
+    reason: str
 
 
-def _severity(path: Path, key: str, value: object) -> Severity:
-    try:
-        return Severity.parse(str(value))
-    except ValueError as exc:
-        raise _fail(path, key, str(exc), "use info, low, medium, high or critical") from None
+@dataclass(frozen=True, slots=True)
+class WaiverExpired(Fact):
+    """A waiver in the policy has passed its expiry date."""
+
+    kind: ClassVar[str] = "policy-waiver-expired"
+    rule: str
+    path: str
+    expires: str
 
 
-def load_policy(path: Path, rules: RuleSet) -> Policy:
-    """Read `.mlsbom.toml` or a `pyproject.toml` ([tool.mlsbom]); exit-2 errors say where."""
-    try:
-        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PolicyError(f"cannot read policy {path}: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}: not valid TOML: {exc}", hint="fix the syntax") from None
-    if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("mlsbom", {})
-    for key in sorted(set(data) - _TOP_KEYS):
-        raise _fail(path, key, "unknown key", f"valid keys: {', '.join(sorted(_TOP_KEYS))}")
-    fail_on = _severity(path, "fail_on", data.get("fail_on", "high"))
-    table = data.get("rules", {})
-    if not isinstance(table, dict):
-        raise _fail(path, "rules", "must be a table", "write [rules] with disable/severity")
-    for key in sorted(set(table) - _RULE_KEYS):
-        raise _fail(path, f"rules.{key}", "unknown key", "valid keys: disable, severity")
-    disabled = table.get("disable", [])
-    overrides = table.get("severity", {})
-    if not isinstance(disabled, list) or not all(isinstance(r, str) for r in disabled):
-        raise _fail(path, "rules.disable", "must be a list of rule ids", 'disable = ["rule-id"]')
-    if not isinstance(overrides, dict):
-        raise _fail(path, "rules.severity", "must be a table", 'severity = { rule-id = "low" }')
-    for rule_id in [*disabled, *overrides]:
-        if rule_id not in rules.by_id:
-            raise _fail(
-                path, f"rules: {rule_id}", "unknown rule id", "see `mlsbom rules list` for ids"
-            )
-    severity = {k: _severity(path, f"rules.severity.{k}", v) for k, v in overrides.items()}
-    return Policy(fail_on, frozenset(disabled), severity, str(path))
+def _format_facts(art: ArtifactResult, policy: Policy) -> list[Fact]:
+    fmt = art.format
+    if fmt in policy.formats_denied:
+        return [FormatNotAllowed(fmt.value, "denied by the policy's formats.deny")]
+    if policy.formats_allowed is not None and fmt not in policy.formats_allowed:
+        return [FormatNotAllowed(fmt.value, "not in the policy's formats.allow")]
+    return []
 
 
-def apply(result: ScanResult, policy: Policy) -> ScanResult:
-    """Drop disabled rules' findings and apply severity overrides."""
-    if not policy.disabled and not policy.severity:
-        return result
+def apply(
+    result: ScanResult, policy: Policy, rules: RuleSet, today: dt.date | None = None
+) -> ScanResult:
+    """Disable, re-rate and waive findings; add policy findings (formats, expired waivers)."""
+    today = today or dt.date.today()
+    active = [w for w in policy.waivers if w.expires >= today]
     artifacts = []
     for art in result.artifacts:
-        findings = tuple(
-            dataclasses.replace(f, severity=policy.severity.get(f.rule_id, f.severity))
-            for f in art.findings
-            if f.rule_id not in policy.disabled
+        extra = rules.judge(_format_facts(art, policy), art.ref)
+        findings = []
+        for f in (*art.findings, *extra):
+            if f.rule_id in policy.disabled:
+                continue
+            f = dataclasses.replace(f, severity=policy.severity.get(f.rule_id, f.severity))
+            if any(w.covers(f) for w in active):
+                f = dataclasses.replace(f, waived=True)
+            findings.append(f)
+        findings.sort(key=lambda f: f.sort_key())
+        artifacts.append(dataclasses.replace(art, findings=tuple(findings)))
+    expired = [w for w in policy.waivers if w.expires < today]
+    if expired:
+        ref = ArtifactRef(policy.source or "policy")
+        facts = tuple(WaiverExpired(w.rule, w.path, w.expires.isoformat()) for w in expired)
+        artifacts.append(
+            ArtifactResult(ref, Format.TEXT, None, facts, tuple(rules.judge(facts, ref)))
         )
-        artifacts.append(dataclasses.replace(art, findings=findings))
-    return dataclasses.replace(result, artifacts=tuple(artifacts))
+    return dataclasses.replace(result, artifacts=tuple(sorted(artifacts, key=lambda a: a.ref)))
 
 
 def decide(result: ScanResult, policy: Policy) -> Decision:
-    """Pass unless an active finding reaches `fail_on`."""
+    """Pass unless an active (unwaived) finding reaches `fail_on`."""
     violations = tuple(f for f in result.findings if not f.waived and f.severity >= policy.fail_on)
     return Decision(not violations, policy.fail_on, violations)
 

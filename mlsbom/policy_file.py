@@ -1,0 +1,161 @@
+"""Load `.mlsbom.toml` / `[tool.mlsbom]`: strict validation, errors that say where and how to fix.
+
+Discovery looks in the working directory and its parents only: a scanned download must never
+configure the scanner that judges it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+from mlsbom.errors import PolicyError
+from mlsbom.models import Format, Severity
+from mlsbom.policy import Policy, Waiver
+from mlsbom.rules import RuleSet
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_KEYS: dict[str, set[str]] = {
+    "": {"fail_on", "rules", "waivers", "formats"},
+    "rules": {"disable", "severity"},
+    "waivers": {"rule", "path", "reason", "expires"},
+    "formats": {"allow", "deny"},
+}
+EXAMPLE_WAIVER = (
+    '[[waivers]]\\nrule = "pickle-unknown-import"\\npath = "models/legacy/*.pt"\\n'
+    'reason = "why this is accepted"\\nexpires = 2027-01-31'
+)
+
+
+def _fail(path: Path, key: str, problem: str, fix: str) -> PolicyError:
+    return PolicyError(f"{path}: {key}: {problem}", hint=fix)
+
+
+def _check_keys(path: Path, section: str, table: dict[str, Any], where: str) -> None:
+    for key in sorted(set(table) - _KEYS[section]):
+        valid = ", ".join(sorted(_KEYS[section]))
+        raise _fail(path, f"{where}{key}", "unknown key", f"valid keys here: {valid}")
+
+
+def _severity(path: Path, key: str, value: object) -> Severity:
+    try:
+        return Severity.parse(str(value))
+    except ValueError as exc:
+        raise _fail(path, key, str(exc), "use info, low, medium, high or critical") from None
+
+
+def _rule_id(path: Path, key: str, rule_id: object, rules: RuleSet, star: bool = False) -> str:
+    if not isinstance(rule_id, str) or (
+        rule_id not in rules.by_id and not (star and rule_id == "*")
+    ):
+        raise _fail(path, key, f"unknown rule id {rule_id!r}", "see `mlsbom rules list` for ids")
+    return rule_id
+
+
+def _formats(path: Path, key: str, values: object) -> frozenset[Format]:
+    known = {f.value: f for f in Format}
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise _fail(path, key, "must be a list of format names", 'e.g. deny = ["pickle"]')
+    for v in values:
+        if v not in known:
+            raise _fail(path, key, f"unknown format {v!r}", f"formats: {', '.join(known)}")
+    return frozenset(known[v] for v in values)
+
+
+def _waiver(path: Path, index: int, raw: object, rules: RuleSet) -> Waiver:
+    where = f"waivers[{index}]"
+    if not isinstance(raw, dict):
+        raise _fail(path, where, "must be a table", EXAMPLE_WAIVER)
+    _check_keys(path, "waivers", raw, f"{where}.")
+    missing = [k for k in ("rule", "path", "reason", "expires") if k not in raw]
+    if missing:
+        raise _fail(path, where, f"missing {', '.join(missing)}", EXAMPLE_WAIVER)
+    expires = raw["expires"]
+    if isinstance(expires, dt.datetime) or not isinstance(expires, dt.date):
+        raise _fail(path, f"{where}.expires", "must be a TOML date", "write expires = 2027-01-31")
+    reason = raw["reason"]
+    if not isinstance(reason, str) or not reason.strip():
+        raise _fail(path, f"{where}.reason", "must say why", 'reason = "…"')
+    if not isinstance(raw["path"], str) or not raw["path"]:
+        raise _fail(path, f"{where}.path", "must be a glob", 'path = "models/*.pt"')
+    rule = _rule_id(path, f"{where}.rule", raw["rule"], rules, star=True)
+    return Waiver(rule, raw["path"], reason.strip(), expires)
+
+
+def parse_policy(data: dict[str, Any], path: Path, rules: RuleSet) -> Policy:
+    """Validate a policy table (the whole file, or [tool.mlsbom])."""
+    _check_keys(path, "", data, "")
+    fail_on = _severity(path, "fail_on", data.get("fail_on", "high"))
+    table = data.get("rules", {})
+    if not isinstance(table, dict):
+        raise _fail(path, "rules", "must be a table", "write [rules] with disable/severity")
+    _check_keys(path, "rules", table, "rules.")
+    disabled = table.get("disable", [])
+    if not isinstance(disabled, list):
+        raise _fail(path, "rules.disable", "must be a list of rule ids", 'disable = ["rule-id"]')
+    for i, rule_id in enumerate(disabled):
+        _rule_id(path, f"rules.disable[{i}]", rule_id, rules)
+    overrides = table.get("severity", {})
+    if not isinstance(overrides, dict):
+        raise _fail(path, "rules.severity", "must be a table", 'severity = { rule-id = "low" }')
+    severity = {
+        _rule_id(path, f"rules.severity.{k}", k, rules): _severity(path, f"rules.severity.{k}", v)
+        for k, v in overrides.items()
+    }
+    raw_waivers = data.get("waivers", [])
+    if not isinstance(raw_waivers, list):
+        raise _fail(path, "waivers", "must be an array of tables", EXAMPLE_WAIVER)
+    waivers = tuple(_waiver(path, i, w, rules) for i, w in enumerate(raw_waivers))
+    formats = data.get("formats", {})
+    if not isinstance(formats, dict):
+        raise _fail(path, "formats", "must be a table", "write [formats] with allow/deny lists")
+    _check_keys(path, "formats", formats, "formats.")
+    allowed = _formats(path, "formats.allow", formats["allow"]) if "allow" in formats else None
+    denied = _formats(path, "formats.deny", formats.get("deny", []))
+    return Policy(fail_on, frozenset(disabled), severity, waivers, allowed, denied, str(path))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy {path}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"{path}: not valid TOML: {exc}", hint="fix the syntax") from None
+
+
+def load_policy(path: Path, rules: RuleSet) -> Policy:
+    """Read `.mlsbom.toml`, or `pyproject.toml` with a [tool.mlsbom] table."""
+    data = _read(path)
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        data = tool.get("mlsbom", {}) if isinstance(tool, dict) else {}
+        if not isinstance(data, dict):
+            raise _fail(path, "tool.mlsbom", "must be a table", "write [tool.mlsbom]")
+    return parse_policy(data, path, rules)
+
+
+def discover(start: Path | None = None) -> Path | None:
+    """The nearest `.mlsbom.toml`, or pyproject.toml with [tool.mlsbom], from cwd upwards."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / ".mlsbom.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                tool = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if isinstance(tool, dict) and "mlsbom" in tool:
+                return pyproject
+        if (folder / ".git").exists():
+            break  # do not leave the repository
+    return None
