@@ -1,9 +1,11 @@
 """A tolerant, bounded zip reader that reads archives the way PyTorch's loader (miniz) does.
 
-Members are found through the central directory; their data starts after the *local* header
-(30 bytes + local name + local extra). CRCs are never checked and flag bits never refuse a
-member, so nothing PyTorch would load is skipped. Archive-level damage raises ZipFormatError;
-per-member oddities are reported as `anomalies`.
+Members come from the central directory (every entry, duplicates included); a member's data
+starts after its *local* header (30 bytes + local name + local extra), as in miniz. CRCs are
+never checked and flag bits never refuse a member, so nothing torch.load would read is skipped.
+Archive-level damage raises ZipFormatError; per-member oddities become `ZipEntry.anomalies`.
+Every read is bounded by the stated file size; nothing is allocated from an unchecked length.
+I/O errors raised by the underlying file propagate unchanged.
 """
 
 from __future__ import annotations
@@ -12,14 +14,20 @@ import io
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+_LOCAL = b"PK\x03\x04"
+_CENTRAL = b"PK\x01\x02"
 _EOCD = b"PK\x05\x06"
 _EOCD64 = b"PK\x06\x06"
-_LOCATOR64 = b"PK\x06\x07"
-_CENTRAL = b"PK\x01\x02"
-_LOCAL = b"PK\x03\x04"
-_MAX_COMMENT = 0xFFFF
+_LOCATOR = b"PK\x06\x07"
+_LOCAL_SIZE, _CENTRAL_SIZE, _EOCD_SIZE, _EOCD64_SIZE, _LOCATOR_SIZE = 30, 46, 22, 56, 20
+_U16, _U32 = 0xFFFF, 0xFFFFFFFF
+_CHUNK = 1 << 16
+_CD_CHUNK = 1 << 20
 
 
 class ZipFormatError(ValueError):
@@ -32,7 +40,7 @@ class ZipLimitError(ZipFormatError):
 
 @dataclass(frozen=True, slots=True)
 class ZipEntry:
-    """One central-directory entry, with its data located through the local header."""
+    """One central-directory entry; its data is located through the local header."""
 
     index: int
     name: str
@@ -52,10 +60,13 @@ class ZipEntry:
 
 
 def is_zip(head: bytes) -> bool:
+    """True for a local-header start, or the end record of an empty archive."""
     return head.startswith(_LOCAL) or head.startswith(_EOCD)
 
 
 def _read_at(f: BinaryIO, offset: int, n: int) -> bytes:
+    if offset < 0 or n < 0:
+        raise ZipFormatError("negative offset or length")
     f.seek(offset)
     return f.read(n)
 
@@ -64,186 +75,249 @@ def _decode(raw: bytes, flags: int) -> str:
     return raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
 
 
+class _Window:
+    """Sequential, chunked access to [start, end) so a huge directory is never read at once."""
+
+    def __init__(self, f: BinaryIO, start: int, end: int) -> None:
+        self._f, self._end, self._base, self._buf = f, end, start, b""
+
+    def take(self, pos: int, n: int) -> bytes:
+        if pos + n > self._end:
+            raise ZipFormatError("central directory truncated")
+        lo = pos - self._base
+        if lo < 0 or lo + n > len(self._buf):
+            self._base, lo = pos, 0
+            self._buf = _read_at(self._f, pos, min(self._end - pos, max(n, _CD_CHUNK)))
+        out = self._buf[lo : lo + n]
+        if len(out) < n:
+            raise ZipFormatError("central directory truncated (file shorter than stated)")
+        return out
+
+
 def _find_eocd(f: BinaryIO, size: int) -> tuple[int, bytes]:
-    span = min(size, 22 + _MAX_COMMENT)
+    """The last end-of-central-directory signature with room for a record after it (miniz)."""
+    if size < _EOCD_SIZE:
+        raise ZipFormatError("too small to be a zip archive")
+    span = min(size, _EOCD_SIZE + _U16)
     tail = _read_at(f, size - span, span)
-    pos = tail.rfind(_EOCD)
-    while pos >= 0 and len(tail) - pos < 22:
-        pos = tail.rfind(_EOCD, 0, pos)
+    if len(tail) != span:
+        raise ZipFormatError("file shorter than its stated size")
+    pos = tail.rfind(_EOCD, 0, span - _EOCD_SIZE + 4)
     if pos < 0:
         raise ZipFormatError("no end-of-central-directory record")
-    return size - span + pos, tail[pos : pos + 22]
+    return size - span + pos, tail[pos : pos + _EOCD_SIZE]
 
 
-def _directory(f: BinaryIO, size: int) -> tuple[int, int, int]:
-    """(entry count, central directory size, central directory offset) from (ZIP64) EOCD."""
+def _zip64_end(f: BinaryIO, size: int, eocd_at: int) -> tuple[int, int, int, int] | None:
+    """(count, cd size, cd offset, record position) from a ZIP64 end record, if there is one.
+
+    The locator's offset is tried first (miniz), then the spot just before the locator (zipfile).
+    """
+    if eocd_at < _LOCATOR_SIZE:
+        return None
+    locator = _read_at(f, eocd_at - _LOCATOR_SIZE, _LOCATOR_SIZE)
+    if len(locator) != _LOCATOR_SIZE or locator[:4] != _LOCATOR:
+        return None
+    (stated,) = struct.unpack_from("<Q", locator, 8)
+    for at in (stated, eocd_at - _LOCATOR_SIZE - _EOCD64_SIZE):
+        if 0 <= at <= size - _EOCD64_SIZE:
+            rec = _read_at(f, at, _EOCD64_SIZE)
+            if len(rec) == _EOCD64_SIZE and rec[:4] == _EOCD64:
+                count, cd_size, cd_offset = struct.unpack_from("<3Q", rec, 32)
+                return count, cd_size, cd_offset, at
+    return None
+
+
+def _directory(f: BinaryIO, size: int) -> tuple[int, int, int, int]:
+    """(entry count, directory size, absolute directory start, offset shift)."""
     eocd_at, eocd = _find_eocd(f, size)
-    _, _, _, _, count, cd_size, cd_offset, _ = struct.unpack("<4s4H2LH", eocd)
-    if eocd_at >= 20:
-        locator = _read_at(f, eocd_at - 20, 20)
-        if locator[:4] == _LOCATOR64:
-            (eocd64_at,) = struct.unpack("<Q", locator[8:16])
-            rec = _read_at(f, eocd64_at, 56) if eocd64_at <= size - 56 else b""
-            if rec[:4] != _EOCD64:
-                raise ZipFormatError("broken ZIP64 end-of-central-directory record")
-            count, cd_size, cd_offset = struct.unpack("<QQQ", rec[32:56])
-            eocd_at = eocd64_at
-    # archives with data prepended: the directory sits just before the EOCD record
-    shift = eocd_at - cd_size - cd_offset
-    if shift < 0 or cd_size > size:
-        raise ZipFormatError("central directory lies outside the file")
-    return count, cd_size, cd_offset + shift
+    count, cd_size, cd_offset = struct.unpack_from("<H2L", eocd, 10)
+    end = eocd_at
+    z64 = _zip64_end(f, size, eocd_at)
+    if z64 is not None:
+        count, cd_size, cd_offset, end = z64
+    if cd_size > end:
+        raise ZipFormatError("central directory larger than the file")
+    # miniz uses the stated offset; zipfile (and `cat stub archive.zip`) need a shift that
+    # puts the directory right before the end record. The stated offset wins when it holds one.
+    for shift in (0, end - cd_size - cd_offset):
+        start = cd_offset + shift
+        if shift < 0 or start + cd_size > end:
+            continue
+        if count == 0 or _read_at(f, start, 4) == _CENTRAL:
+            return count, cd_size, start, shift
+    raise ZipFormatError("no central directory at its stated offset")
 
 
-def _zip64_extra(extra: bytes, sizes: list[int]) -> None:
-    """Replace 0xFFFFFFFF fields (uncompressed, compressed, offset) from the 0x0001 extra."""
+def _zip64_extra(extra: bytes, values: list[int]) -> None:
+    """Replace 0xFFFFFFFF (uncompressed, compressed, offset) from the 0x0001 extra field."""
     pos = 0
     while pos + 4 <= len(extra):
-        tag, length = struct.unpack("<HH", extra[pos : pos + 4])
-        body = extra[pos + 4 : pos + 4 + length]
+        tag, length = struct.unpack_from("<HH", extra, pos)
         if tag == 1:
-            values = [v for (v,) in struct.iter_unpack("<Q", body[: len(body) // 8 * 8])]
+            body = extra[pos + 4 : pos + 4 + length]
+            found = [v for (v,) in struct.iter_unpack("<Q", body[: len(body) // 8 * 8])]
             for i in range(3):
-                if sizes[i] == 0xFFFFFFFF and values:
-                    sizes[i] = values.pop(0)
+                if values[i] == _U32 and found:
+                    values[i] = found.pop(0)
             return
         pos += 4 + length
 
 
-def _entry(f: BinaryIO, size: int, index: int, directory: bytes, pos: int) -> tuple[ZipEntry, int]:
-    record = directory[pos : pos + 46]
-    if len(record) < 46 or record[:4] != _CENTRAL:
+def _entry(
+    f: BinaryIO, size: int, index: int, cd: _Window, pos: int, shift: int
+) -> tuple[ZipEntry, int]:
+    record = cd.take(pos, _CENTRAL_SIZE)
+    if record[:4] != _CENTRAL:
         raise ZipFormatError(f"central directory entry {index} is corrupt")
-    (
-        _,
-        _,
-        _,
-        flags,
-        method,
-        _,
-        _,
-        crc,
-        csize,
-        usize,
-        name_len,
-        extra_len,
-        comment_len,
-        _,
-        _,
-        _,
-        offset,
-    ) = struct.unpack("<4s4H2H3L5H2L", record)
-    total = name_len + extra_len + comment_len
-    rest = directory[pos + 46 : pos + 46 + name_len + extra_len]
-    if pos + 46 + total > len(directory):
-        raise ZipFormatError("central directory truncated")
-    name = _decode(rest[:name_len], flags)
-    sizes = [usize, csize, offset]
-    _zip64_extra(rest[name_len : name_len + extra_len], sizes)
-    usize, csize, offset = sizes
-    anomalies: list[str] = []
-    if flags & 0x1:
-        anomalies.append("encrypted-flag")
+    flags, method, crc, csize, usize, name_len, extra_len, comment_len = struct.unpack_from(
+        "<2H4x3L3H", record, 8
+    )
+    (offset,) = struct.unpack_from("<L", record, 42)
+    raw = cd.take(pos + _CENTRAL_SIZE, name_len + extra_len)
+    name = _decode(raw[:name_len], flags)
+    values = [usize, csize, offset]
+    _zip64_extra(raw[name_len:], values)
+    usize, csize, offset = values[0], values[1], values[2] + shift
+    anomalies: list[str] = ["shifted-offsets"] if shift else []
     if method not in (0, 8):
         anomalies.append(f"unsupported-method:{method}")
+    elif method == 0 and csize != usize:
+        anomalies.append("stored-size-mismatch")
     local_name: str | None = None
     data_offset: int | None = None
-    local = _read_at(f, offset, 30) if offset <= size - 30 else b""
-    if local[:4] != _LOCAL:
-        anomalies.append("bad-local-signature")
+    local_flags = 0
+    if offset > size - _LOCAL_SIZE:
+        anomalies.append("local-header-beyond-eof")
     else:
-        lname_len, lextra_len = struct.unpack("<HH", local[26:30])
-        local_name = _decode(_read_at(f, offset + 30, lname_len), flags)
-        data_offset = offset + 30 + lname_len + lextra_len
-        if local_name != name:
-            anomalies.append("local-name-mismatch")
-        if data_offset + csize > size:
-            anomalies.append("data-beyond-eof")
+        local = _read_at(f, offset, _LOCAL_SIZE)
+        if len(local) < _LOCAL_SIZE or local[:4] != _LOCAL:
+            anomalies.append("bad-local-signature")
+        else:
+            (local_flags,) = struct.unpack_from("<H", local, 6)
+            lname_len, lextra_len = struct.unpack_from("<HH", local, 26)
+            lname = _read_at(f, offset + _LOCAL_SIZE, lname_len)
+            local_name = _decode(lname, flags)
+            data_offset = offset + _LOCAL_SIZE + lname_len + lextra_len
+            if lname != raw[:name_len]:
+                anomalies.append("local-name-mismatch")
+            if data_offset + csize > size:
+                anomalies.append("data-beyond-eof")
+    either = flags | local_flags
+    if either & 0x41:
+        anomalies.append("encrypted-flag")
+    if either & 0x20:
+        anomalies.append("patch-flag")
     entry = ZipEntry(
         index, name, local_name, method, flags, crc, csize, usize, offset, data_offset,
         tuple(anomalies),
     )  # fmt: skip
-    return entry, 46 + total
+    return entry, _CENTRAL_SIZE + name_len + extra_len + comment_len
 
 
 def read_entries(f: BinaryIO, size: int, *, max_entries: int = 100_000) -> list[ZipEntry]:
-    """Every central-directory entry (duplicates included), in directory order."""
+    """Every central-directory entry (duplicates included), in directory order.
+
+    Raises ZipFormatError when the archive cannot be read, ZipLimitError past `max_entries`.
+    """
     try:
-        count, cd_size, cd_offset = _directory(f, size)
+        count, cd_size, start, shift = _directory(f, size)
+        if count * _CENTRAL_SIZE > cd_size:
+            raise ZipFormatError(f"{count} entries cannot fit in a {cd_size}-byte directory")
         if count > max_entries:
             raise ZipLimitError(f"{count} entries exceed the limit of {max_entries}")
-        if count * 46 > cd_size:
-            raise ZipFormatError(f"{count} entries cannot fit in a {cd_size}-byte directory")
-        directory = _read_at(f, cd_offset, cd_size)
-        if len(directory) < cd_size:
-            raise ZipFormatError("central directory truncated")
+        cd = _Window(f, start, start + cd_size)
         entries: list[ZipEntry] = []
-        pos = 0
+        pos = start
         for index in range(count):
-            entry, used = _entry(f, size, index, directory, pos)
-            entries.append(entry)
+            entry, used = _entry(f, size, index, cd, pos, shift)
             pos += used
+            if pos > start + cd_size:
+                raise ZipFormatError(f"central directory entry {index} overruns the directory")
+            entries.append(entry)
         return entries
-    except (struct.error, OSError, OverflowError) as exc:
+    except (struct.error, OverflowError) as exc:
         raise ZipFormatError(f"unreadable zip structure: {exc}") from None
 
 
-class _MemberReader(io.RawIOBase):
-    """Streams one member's bytes (stored or deflated) from a shared file object."""
+class MemberReader(io.RawIOBase):
+    """Streams one member's bytes (stored or deflated) from a file object it shares.
+
+    It seeks before every read, never closes the shared file, and produces at most
+    `max_bytes` bytes (ZipLimitError beyond). `truncated` turns true when the data ends early.
+    """
 
     def __init__(self, f: BinaryIO, entry: ZipEntry, max_bytes: int) -> None:
+        super().__init__()
         if entry.data_offset is None:
             raise ZipFormatError(f"{entry.name}: member data cannot be located")
         if entry.method not in (0, 8):
             raise ZipFormatError(f"{entry.name}: unsupported compression method {entry.method}")
-        self._f = f
+        self._f: BinaryIO | None = f
         self._pos = entry.data_offset
         self._left = entry.compressed_size
         self._inflate = zlib.decompressobj(-15) if entry.method == 8 else None
-        self._out_left = max_bytes
+        self._out_left = max(max_bytes, 0)
         self._max = max_bytes
-        self._pending = b""
         self.truncated = False
 
     def readable(self) -> bool:
         return True
 
+    def close(self) -> None:
+        self._f = None  # drop the shared file; closing it is the owner's job
+        super().close()
+
     def _raw(self, n: int) -> bytes:
-        if self._left <= 0:
+        if self._left <= 0 or self._f is None:
             return b""
         data = _read_at(self._f, self._pos, min(n, self._left))
         if not data:
-            self.truncated = True
-            self._left = 0
+            self.truncated, self._left = True, 0
         self._pos += len(data)
         self._left -= len(data)
         return data
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        want = len(buffer)
-        if self._inflate is None:
-            data = self._raw(want)
-        else:
-            while not self._pending and not self._inflate.eof:
-                if self._inflate.unconsumed_tail:
-                    chunk = self._inflate.unconsumed_tail
-                else:
-                    chunk = self._raw(1 << 16)
-                    if not chunk:
-                        self.truncated = self._left > 0 or not self._inflate.eof
-                        break
-                try:
-                    self._pending = self._inflate.decompress(chunk, 1 << 16)
-                except zlib.error as exc:
-                    raise ZipFormatError(f"corrupt deflate data: {exc}") from None
-            data, self._pending = self._pending[:want], self._pending[want:]
+    def _inflated(self, inflate: zlib._Decompress, n: int) -> bytes:
+        while not inflate.eof:
+            chunk = inflate.unconsumed_tail or self._raw(_CHUNK)
+            if not chunk:
+                self.truncated = True
+                return b""
+            try:
+                out = inflate.decompress(chunk, n)
+            except zlib.error as exc:
+                raise ZipFormatError(f"corrupt deflate data: {exc}") from None
+            if out:
+                return out
+            if len(inflate.unconsumed_tail) == len(chunk):  # no progress: never loop forever
+                self.truncated = True
+                return b""
+        return b""
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        if self.closed:
+            raise ValueError("read from a closed member")
+        view = memoryview(buffer).cast("B")
+        n = min(len(view), self._out_left + 1)
+        if n == 0:
+            return 0
+        data = self._raw(n) if self._inflate is None else self._inflated(self._inflate, n)
         if len(data) > self._out_left:
             raise ZipLimitError(f"member expands beyond {self._max} bytes")
         self._out_left -= len(data)
-        buffer[: len(data)] = data
+        view[: len(data)] = data
         return len(data)
 
 
 def open_member(f: BinaryIO, entry: ZipEntry, *, max_bytes: int) -> BinaryIO:
-    """A streaming reader of the member's uncompressed bytes (at most `max_bytes`)."""
-    return io.BufferedReader(_MemberReader(f, entry, max_bytes), 1 << 16)
+    """A streaming, unbuffered reader of the member's bytes (a MemberReader, at most `max_bytes`).
+
+    Raises ZipFormatError for members with no located data or a method other than 0 or 8.
+    """
+    return cast(BinaryIO, MemberReader(f, entry, max_bytes))
+
+
+def member_size_hint(entry: ZipEntry) -> int:
+    """Bytes the member claims to hold once decompressed (untrusted)."""
+    return entry.compressed_size if entry.method == 0 else entry.uncompressed_size
