@@ -33,3 +33,4 @@ class ScanConfig:
 
     limits: Limits = field(default_factory=Limits)
     explain: bool = False
+    hash_files: bool = False  # SHA-256 of every file (for the SBOM and signature checks)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from mlsbom.analyzers import BY_FORMAT
 from mlsbom.analyzers.base import Child, Hint, Job
 from mlsbom.config import ScanConfig
 from mlsbom.detect import detect
+from mlsbom.digests import Hasher
 from mlsbom.facts import (
     ExtensionMismatch,
     Fact,
@@ -21,7 +24,7 @@ from mlsbom.facts import (
 )
 from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
 from mlsbom.rules import RuleSet, load_rules
-from mlsbom.sources import Source, SourceError, SourceLimit
+from mlsbom.sources import FileSource, Source, SourceError, SourceLimit
 from mlsbom.walk import walk
 
 
@@ -35,15 +38,18 @@ class _Task:
     unknown_as: Format | None = None
     force: Format | None = None
     parent_runs_code: bool = False
+    preset: Format | None = None
 
 
 def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = None) -> ScanResult:
     """Scan every target; a missing target raises TargetError before anything is scanned."""
     rules = rules or load_rules()
     items = [item for target in targets for item in walk(target)]
+    files = {i.ref: i.source.path for i in items if isinstance(i.source, FileSource)}
+    hasher = Hasher(files.values()) if config.hash_files else None
     results: list[ArtifactResult] = []
     for item in items:
-        pending = [_Task(item.ref, item.source, item.size, item.facts)]
+        pending = [_Task(item.ref, item.source, item.size, item.facts, preset=item.format)]
         seen = 0
         while pending:
             task = pending.pop()
@@ -55,8 +61,21 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
             result, children = _scan_one(task, config, rules)
             results.append(result)
             pending.extend(reversed(children))
+    if hasher is not None:
+        results = _with_digests(results, files, hasher)
     results.sort(key=lambda a: a.ref)
     return ScanResult(tuple(targets), tuple(results))
+
+
+def _with_digests(
+    results: list[ArtifactResult], files: dict[ArtifactRef, Path], hasher: Hasher
+) -> list[ArtifactResult]:
+    digests = hasher.results()
+    out = []
+    for r in results:
+        digest = digests.get(files[r.ref]) if r.ref in files else None
+        out.append(dataclasses.replace(r, sha256=digest) if isinstance(digest, str) else r)
+    return out
 
 
 def _capped(ref: ArtifactRef, fact: LimitExceeded, rules: RuleSet) -> ArtifactResult:
@@ -84,7 +103,7 @@ def _scan_one(
 ) -> tuple[ArtifactResult, list[_Task]]:
     limits = config.limits
     facts: list[Fact] = list(task.facts)
-    fmt = Format.UNKNOWN
+    fmt = task.preset or Format.UNKNOWN
     children: list[Child] = []
     size = task.size
     if task.source is not None:

@@ -50,7 +50,23 @@ class Format(str, enum.Enum):
     LZMA = "lzma"
     ZLIB = "zlib"
     LZ4 = "lz4"
+    TAR = "tar"
+    SEVENZIP = "7z"
+    TORCHSCRIPT = "torchscript"
+    ONNX = "onnx"
+    GGUF = "gguf"
+    KERAS = "keras"
+    KERAS_CONFIG = "keras-config"
+    HDF5 = "hdf5"
+    TF_SAVEDMODEL = "tf-savedmodel"
+    CHAT_TEMPLATE = "chat-template"
+    PYTHON = "python"
+    NOTEBOOK = "notebook"
+    NATIVE = "native-code"
+    SIGSTORE_BUNDLE = "sigstore-bundle"
+    JSON = "json"
     TEXT = "text"
+    REPOSITORY = "repository"
     UNKNOWN = "unknown"
 
     @property
@@ -67,6 +83,7 @@ _CODE_FORMATS = frozenset(
         Format.JOBLIB,
         Format.PYTORCH_ZIP,
         Format.PYTORCH_LEGACY,
+        Format.TORCHSCRIPT,
     }
 )
 
@@ -150,6 +167,7 @@ class ArtifactResult:
     facts: tuple[Fact, ...]
     findings: tuple[Finding, ...]
     explanation: str | None = None
+    sha256: str | None = None  # set for files when the scan hashes (SBOM, signatures)
 
     @property
     def worst(self) -> Severity | None:

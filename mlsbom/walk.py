@@ -10,8 +10,8 @@ from pathlib import Path
 
 from mlsbom.errors import TargetError
 from mlsbom.facts import Fact, NotRegularFile, SymlinkOutsideRoot
-from mlsbom.models import ArtifactRef
-from mlsbom.sources import FileSource
+from mlsbom.models import ArtifactRef, Format
+from mlsbom.sources import FileSource, Source
 
 SKIPPED_DIRS = frozenset({".git"})  # git's object store; loaders never read it
 
@@ -21,9 +21,10 @@ class WalkItem:
     """A file to analyse (`source` set) or to inventory only (`facts` say why)."""
 
     ref: ArtifactRef
-    source: FileSource | None
+    source: Source | None
     size: int | None
     facts: tuple[Fact, ...] = ()
+    format: Format | None = None  # preset for pseudo artefacts (Format.REPOSITORY)
 
 
 def _display(target: str, rel: str) -> str:

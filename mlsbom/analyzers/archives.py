@@ -52,7 +52,13 @@ def _member_source(parent: Source, entry: zipfmt.ZipEntry, maximum: int) -> Sour
 
 
 class ZipAnalyzer:
-    formats: tuple[Format, ...] = (Format.PYTORCH_ZIP, Format.NUMPY_ZIP, Format.ZIP)
+    formats: tuple[Format, ...] = (
+        Format.PYTORCH_ZIP,
+        Format.TORCHSCRIPT,
+        Format.NUMPY_ZIP,
+        Format.KERAS,
+        Format.ZIP,
+    )
 
     def sniff(self, head: bytes, hint: Hint) -> Format | None:
         if not zipfmt.is_zip(head):

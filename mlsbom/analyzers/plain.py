@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
+from mlsbom.analyzers.inspect_hooks import merge, text_inspectors
+from mlsbom.facts import LimitExceeded
 from mlsbom.models import Format
+
+MAX_INSPECTED_TEXT = 4 << 20  # model cards and similar; larger text is only inventoried
 
 _CONTROL = frozenset(range(0, 9)) | frozenset(range(14, 32)) - {27}
 
@@ -27,6 +31,27 @@ class TextAnalyzer:
 
     def sniff(self, head: bytes, hint: Hint) -> Format | None:
         return Format.TEXT if is_text(head) else None
+
+    def analyze(self, job: Job) -> Analysis:
+        name = job.ref.name
+        wanted = [i for i in text_inspectors() if i.wants(name)]
+        if not wanted:
+            return Analysis()
+        with job.source.open() as f:
+            raw = f.read(MAX_INSPECTED_TEXT + 1)
+        if len(raw) > MAX_INSPECTED_TEXT:
+            return Analysis([LimitExceeded("text-bytes", MAX_INSPECTED_TEXT)])
+        text = raw.decode("utf-8", "replace")
+        return merge([i.inspect(name, text) for i in wanted])
+
+
+class RepositoryAnalyzer:
+    """A pseudo artefact standing for a whole repository (hub or cache); it carries walk facts."""
+
+    formats: tuple[Format, ...] = (Format.REPOSITORY,)
+
+    def sniff(self, head: bytes, hint: Hint) -> Format | None:
+        return None
 
     def analyze(self, job: Job) -> Analysis:
         return Analysis()
