@@ -16,14 +16,23 @@ import click
 from mlsbom import __version__
 from mlsbom.config import ScanConfig
 from mlsbom.errors import MlsbomError
-from mlsbom.models import Severity
-from mlsbom.policy import Policy, apply, decide
+from mlsbom.models import ScanResult, Severity
+from mlsbom.policy import Decision, Policy, apply, decide
 from mlsbom.policy_file import discover, load_policy
 from mlsbom.reporters import OutputFormat, reporter_for
-from mlsbom.rules import load_rules
+from mlsbom.rules import RuleSet, load_rules
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 _SEVERITIES = [s.label for s in Severity]
+
+_spec_option = click.option(
+    "--spec",
+    type=click.Choice(["1.6", "1.7"]),
+    default="1.6",
+    envvar="MLSBOM_SBOM_SPEC",
+    show_default=True,
+    help="CycloneDX specification version of the BOM.",
+)
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -73,6 +82,14 @@ def cli() -> None:
 @click.option(
     "--explain", is_flag=True, help="Add fickling's decompiled Python to flagged pickles."
 )
+@click.option(
+    "--sbom",
+    "sbom_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="MLSBOM_SBOM",
+    help="Also write a CycloneDX ML-BOM here (hashes every file).",
+)
+@_spec_option
 @click.option("--debug", is_flag=True, help="Show tracebacks for tool errors.")
 def scan(
     targets: tuple[str, ...],
@@ -82,22 +99,75 @@ def scan(
     policy_path: Path | None,
     no_policy: bool,
     explain: bool,
+    sbom_path: Path | None,
+    spec: str,
     debug: bool,
 ) -> None:
     """Scan files and folders; exit 0 pass, 1 policy failure, 2 error."""
-    from mlsbom.engine import scan as run_scan
 
     def run() -> int:
-        rules = load_rules()
-        found = policy_path or (None if no_policy else discover())
-        policy = load_policy(found, rules) if found else Policy()
-        if fail_on:
-            policy = dataclasses.replace(policy, fail_on=Severity.parse(fail_on))
-        result = apply(run_scan(targets, ScanConfig(explain=explain), rules), policy, rules)
-        decision = decide(result, policy)
+        config = ScanConfig(explain=explain, hash_files=sbom_path is not None)
+        rules, result, decision = _scan_and_decide(targets, config, policy_path, no_policy, fail_on)
+        if sbom_path is not None:
+            from mlsbom.sbom import render_sbom
+
+            _write(render_sbom(result, spec), sbom_path)
         color = output is None and fmt == "text" and sys.stdout.isatty()
         _write(reporter_for(OutputFormat(fmt), rules, color=color).render(result, decision), output)
         return EXIT_PASS if decision.passed else EXIT_FAIL
+
+    sys.exit(_guarded(run, debug))
+
+
+def _scan_and_decide(
+    targets: tuple[str, ...],
+    config: ScanConfig,
+    policy_path: Path | None,
+    no_policy: bool,
+    fail_on: str | None,
+) -> tuple[RuleSet, ScanResult, Decision]:
+    from mlsbom.engine import scan as run_scan
+
+    rules = load_rules()
+    found = policy_path or (None if no_policy else discover())
+    policy = load_policy(found, rules) if found else Policy()
+    if fail_on:
+        policy = dataclasses.replace(policy, fail_on=Severity.parse(fail_on))
+    result = apply(run_scan(targets, config, rules), policy, rules)
+    return rules, result, decide(result, policy)
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the BOM here."
+)
+@_spec_option
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="MLSBOM_POLICY",
+    help="Policy file whose waivers and overrides apply to the recorded findings.",
+)
+@click.option("--no-policy", is_flag=True, help="Ignore .mlsbom.toml / [tool.mlsbom].")
+@click.option("--debug", is_flag=True, help="Show tracebacks for tool errors.")
+def sbom(
+    targets: tuple[str, ...],
+    output: Path | None,
+    spec: str,
+    policy_path: Path | None,
+    no_policy: bool,
+    debug: bool,
+) -> None:
+    """Write a CycloneDX ML-BOM of the targets (findings included); exit 0, or 2 on error."""
+    from mlsbom.sbom import render_sbom
+
+    def run() -> int:
+        config = ScanConfig(hash_files=True)
+        _, result, _ = _scan_and_decide(targets, config, policy_path, no_policy, None)
+        _write(render_sbom(result, spec), output)
+        return EXIT_PASS
 
     sys.exit(_guarded(run, debug))
 

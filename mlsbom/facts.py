@@ -218,7 +218,9 @@ class TensorSummary(Fact):
 def fact_kinds() -> dict[str, type[Fact]]:
     """Every fact class by kind, including those analyser modules define (imported first)."""
     import mlsbom.analyzers
-    import mlsbom.policy  # noqa: F401 - and so does the policy
+    import mlsbom.policy
+    import mlsbom.provenance
+    import mlsbom.remote_code  # noqa: F401 - these define fact classes too
 
     kinds: dict[str, type[Fact]] = {}
     pending = list(Fact.__subclasses__())
