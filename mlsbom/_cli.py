@@ -109,7 +109,7 @@ def scan(
         config = ScanConfig(explain=explain, hash_files=sbom_path is not None)
         rules, result, decision = _scan_and_decide(targets, config, policy_path, no_policy, fail_on)
         if sbom_path is not None:
-            from mlsbom.sbom import render_sbom
+            from mlsbom.sbom.render import render_sbom
 
             _write(render_sbom(result, spec), sbom_path)
         color = output is None and fmt == "text" and sys.stdout.isatty()
@@ -161,7 +161,7 @@ def sbom(
     debug: bool,
 ) -> None:
     """Write a CycloneDX ML-BOM of the targets (findings included); exit 0, or 2 on error."""
-    from mlsbom.sbom import render_sbom
+    from mlsbom.sbom.render import render_sbom
 
     def run() -> int:
         config = ScanConfig(hash_files=True)

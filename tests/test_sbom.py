@@ -17,7 +17,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 from mlsbom._cli import cli
 from mlsbom.config import ScanConfig
 from mlsbom.engine import scan
-from mlsbom.sbom import render_sbom
+from mlsbom.sbom.render import render_sbom
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 REPOS = sorted(p for p in (FIXTURES / "sbom").iterdir() if p.is_dir() and p.name != "hub_cache")
