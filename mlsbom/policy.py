@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import fnmatch
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -41,6 +42,8 @@ class Policy:
     formats_allowed: frozenset[Format] | None = None
     formats_denied: frozenset[Format] = frozenset()
     source: str | None = None
+    licenses_allowed: frozenset[str] | None = None  # lower-case SPDX ids or hub licence names
+    licenses_denied: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,15 @@ class FormatNotAllowed(Fact):
 
     kind: ClassVar[str] = "policy-format"
     format: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseNotAllowed(Fact):
+    """The model's declared licence is denied, not allowed, or unknown under an allow list."""
+
+    kind: ClassVar[str] = "policy-license"
+    license: str
     reason: str
 
 
@@ -80,15 +92,79 @@ def _format_facts(art: ArtifactResult, policy: Policy) -> list[Fact]:
     return []
 
 
+def _license_verdict(expression: str, policy: Policy) -> str | None:
+    """Why a licence expression fails the policy, or None when it passes.
+
+    `A OR B` passes when one alternative passes; `A AND B` needs every part to pass.
+    """
+    alternatives = [
+        [part.strip(" ()").lower() for part in re.split(r"\s+AND\s+", alt, flags=re.I)]
+        for alt in re.split(r"\s+OR\s+", expression.strip(), flags=re.I)
+    ]
+    reasons = []
+    for parts in alternatives:
+        denied = [p for p in parts if p in policy.licenses_denied]
+        unlisted = [
+            p
+            for p in parts
+            if policy.licenses_allowed is not None and p not in policy.licenses_allowed
+        ]
+        if not denied and not unlisted:
+            return None
+        reasons.append(
+            f"{', '.join(denied)} denied by licenses.deny"
+            if denied
+            else f"{', '.join(unlisted)} not in licenses.allow"
+        )
+    return "; ".join(reasons)
+
+
+def _license_facts(result: ScanResult, policy: Policy) -> dict[ArtifactRef, list[Fact]]:
+    """Licence facts per artefact: on each target's model card, or on the target itself."""
+    if policy.licenses_allowed is None and not policy.licenses_denied:
+        return {}
+    from mlsbom.provenance import ModelCardInfo
+
+    out: dict[ArtifactRef, list[Fact]] = {}
+    for target in result.targets:
+        base = target.rstrip("/")
+        cards = [
+            (art.ref, fact)
+            for art in result.artifacts
+            if art.ref.path in (target, base) or art.ref.path.startswith(base + "/")
+            for fact in art.facts
+            if isinstance(fact, ModelCardInfo)
+        ]
+        ref, card = min(cards, key=lambda c: len(c[0].path)) if cards else (None, None)
+        declared = card.license_name if card and card.license == "other" else None
+        declared = declared or (card.license if card else None)
+        if declared is None:
+            if policy.licenses_allowed is not None:
+                fact: Fact = LicenseNotAllowed("unknown", "no licence declared in a model card")
+                out.setdefault(ref or ArtifactRef(target), []).append(fact)
+            continue
+        reason = _license_verdict(declared, policy)
+        if reason:
+            out.setdefault(ref or ArtifactRef(target), []).append(
+                LicenseNotAllowed(declared, reason)
+            )
+    return out
+
+
 def apply(
     result: ScanResult, policy: Policy, rules: RuleSet, today: dt.date | None = None
 ) -> ScanResult:
-    """Disable, re-rate and waive findings; add policy findings (formats, expired waivers)."""
+    """Disable, re-rate and waive findings; add policy findings (formats, licences, waivers)."""
     today = today or dt.date.today()
     active = [w for w in policy.waivers if w.expires >= today]
+    licenses = _license_facts(result, policy)
+    known = {a.ref for a in result.artifacts}
+    pseudo = [
+        ArtifactResult(ref, Format.REPOSITORY, None, (), ()) for ref in licenses if ref not in known
+    ]
     artifacts = []
-    for art in result.artifacts:
-        extra = rules.judge(_format_facts(art, policy), art.ref)
+    for art in (*result.artifacts, *pseudo):
+        extra = rules.judge([*_format_facts(art, policy), *licenses.get(art.ref, [])], art.ref)
         findings = []
         for f in (*art.findings, *extra):
             if f.rule_id in policy.disabled:
@@ -98,7 +174,8 @@ def apply(
                 f = dataclasses.replace(f, waived=True)
             findings.append(f)
         findings.sort(key=lambda f: f.sort_key())
-        artifacts.append(dataclasses.replace(art, findings=tuple(findings)))
+        facts = (*art.facts, *licenses.get(art.ref, []))
+        artifacts.append(dataclasses.replace(art, facts=facts, findings=tuple(findings)))
     expired = [w for w in policy.waivers if w.expires < today]
     if expired:
         ref = ArtifactRef(policy.source or "policy")

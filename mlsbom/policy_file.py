@@ -22,10 +22,11 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 _KEYS: dict[str, set[str]] = {
-    "": {"fail_on", "rules", "waivers", "formats"},
+    "": {"fail_on", "rules", "waivers", "formats", "licenses"},
     "rules": {"disable", "severity"},
     "waivers": {"rule", "path", "reason", "expires"},
     "formats": {"allow", "deny"},
+    "licenses": {"allow", "deny"},
 }
 EXAMPLE_WAIVER = (
     '[[waivers]]\\nrule = "pickle-unknown-import"\\npath = "models/legacy/*.pt"\\n'
@@ -66,6 +67,23 @@ def _formats(path: Path, key: str, values: object) -> frozenset[Format]:
         if v not in known:
             raise _fail(path, key, f"unknown format {v!r}", f"formats: {', '.join(known)}")
     return frozenset(known[v] for v in values)
+
+
+def _licenses(path: Path, key: str, values: object) -> frozenset[str]:
+    """SPDX ids (any case) or hub licence names such as `llama3.1`, compared in lower case."""
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        raise _fail(
+            path, key, "must be a list of licence ids", 'e.g. allow = ["Apache-2.0", "MIT"]'
+        )
+    bad = [v for v in values if any(c.isspace() for c in v.strip())]
+    if bad:
+        raise _fail(
+            path,
+            key,
+            f"{bad[0]!r} is an expression",
+            "list single ids; OR/AND are read from the model",
+        )
+    return frozenset(v.strip().lower() for v in values)
 
 
 def _waiver(path: Path, index: int, raw: object, rules: RuleSet) -> Waiver:
@@ -118,7 +136,25 @@ def parse_policy(data: dict[str, Any], path: Path, rules: RuleSet) -> Policy:
     _check_keys(path, "formats", formats, "formats.")
     allowed = _formats(path, "formats.allow", formats["allow"]) if "allow" in formats else None
     denied = _formats(path, "formats.deny", formats.get("deny", []))
-    return Policy(fail_on, frozenset(disabled), severity, waivers, allowed, denied, str(path))
+    licenses = data.get("licenses", {})
+    if not isinstance(licenses, dict):
+        raise _fail(path, "licenses", "must be a table", "write [licenses] with allow/deny lists")
+    _check_keys(path, "licenses", licenses, "licenses.")
+    lic_allowed = (
+        _licenses(path, "licenses.allow", licenses["allow"]) if "allow" in licenses else None
+    )
+    lic_denied = _licenses(path, "licenses.deny", licenses.get("deny", []))
+    return Policy(
+        fail_on,
+        frozenset(disabled),
+        severity,
+        waivers,
+        allowed,
+        denied,
+        str(path),
+        lic_allowed,
+        lic_denied,
+    )
 
 
 def _read(path: Path) -> dict[str, Any]:

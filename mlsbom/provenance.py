@@ -202,7 +202,8 @@ def _model_card(name: str, text: object) -> Analysis:
     try:
         card = ModelCard(text, ignore_metadata_errors=True)
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
-        problem = f"front matter unreadable: {type(exc).__name__}: {str(exc)[:200]}"
+        detail = " ".join(str(exc).split())[:200]
+        problem = f"front matter unreadable: {type(exc).__name__}: {detail}"
         return Analysis([ProvenanceProblem(name, _CONTROL.sub("", problem))])
     data = card.data
     clean = _Cleaner(name)

@@ -66,6 +66,29 @@ def test_formats_allow_list(repo: Path, tmp_path: Path) -> None:
     assert [f.rule_id for f in decision.violations] == ["policy-format"]
 
 
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sbom"
+
+
+@pytest.mark.parametrize(
+    ("repo_name", "policy_text", "passes"),
+    [
+        ("full", '[licenses]\nallow = ["MIT"]\n', True),
+        ("full", '[licenses]\ndeny = ["mit"]\n', False),
+        ("licence_other", '[licenses]\nallow = ["MIT"]\n', False),
+        ("licence_other", '[licenses]\nallow = ["acme-research-only"]\n', True),
+        ("licence_expression", '[licenses]\ndeny = ["MIT"]\n', True),  # Apache-2.0 remains
+        ("licence_expression", '[licenses]\nallow = ["GPL-3.0-only"]\n', False),
+        ("malformed_yaml", '[licenses]\nallow = ["MIT"]\n', False),  # unknown fails closed
+        ("malformed_yaml", '[licenses]\ndeny = ["MIT"]\n', True),
+    ],
+)
+def test_licence_lists(repo_name: str, policy_text: str, passes: bool, tmp_path: Path) -> None:
+    _, decision = _decide(FIXTURES / repo_name, policy_text, tmp_path)
+    assert decision.passed is passes
+    if not passes:
+        assert {f.rule_id for f in decision.violations} == {"policy-license"}
+
+
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
@@ -84,7 +107,9 @@ def test_formats_allow_list(repo: Path, tmp_path: Path) -> None:
         ),
         ("[rules]\nseverity = { nope = 'low' }\n", "unknown rule id"),
         ("[formats]\ndeny = ['pickel']\n", "unknown format"),
-        ("[licenses]\nallow = []\n", "unknown key"),
+        ("[licenses]\nallowed = []\n", "unknown key"),
+        ("[licenses]\nallow = ['MIT OR Apache-2.0']\n", "is an expression"),
+        ("[licenses]\ndeny = 'MIT'\n", "must be a list"),
     ],
 )
 def test_bad_policies_say_where_and_how(tmp_path: Path, text: str, needle: str) -> None:
