@@ -1,4 +1,4 @@
-"""Large benchmark artefacts, built without torch: safetensors, PyTorch zip, legacy PyTorch, many files.
+"""Large benchmark artefacts built without torch: safetensors, PyTorch zip and legacy, many files.
 
 Content is a repeated pseudo-random 1 MiB block (hashing cost does not depend on content), written
 for real (not sparse) so reads go through the page cache like a real checkpoint's.

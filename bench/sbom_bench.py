@@ -1,9 +1,9 @@
-"""SBOM benchmark: `mlsbom sbom` on a 2 GB safetensors + 1 GB PyTorch zip folder vs one hashlib pass.
+"""SBOM benchmark: `mlsbom sbom` on 2 GB safetensors + a 1 GB PyTorch zip vs one hashlib pass.
 
     python bench/sbom_bench.py [--dir /tmp/mlsbom-bench-sbom] [--gb 2]
 
 Prints wall time and peak RSS (of the child process) for each, three runs, warm page cache.
-Target (issue 5): mlsbom ≤ 1.2 × the hashlib pass, peak RSS < 200 MB.
+Target (issue 5): mlsbom ≤ 1.2 x the hashlib pass, peak RSS < 200 MB.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bigfiles import MIB, safetensors_file, torch_zip  # noqa: E402
+from bigfiles import MIB, safetensors_file, torch_zip
 
 HASH = (
     "import sys, hashlib\n"
@@ -78,7 +78,7 @@ def main() -> None:
         rows.append((name, wall, rss))
     base = rows[0][1]
     print(f"{total / 1e9:.2f} GB in 2 files, best of {args.runs} runs, warm cache")
-    print(f"| {'command':<36} | wall s | GB/s | × hashlib | peak RSS MB |")
+    print(f"| {'command':<36} | wall s | GB/s | x hashlib | peak RSS MB |")
     print(f"|{'-' * 38}|-------:|-----:|----------:|------------:|")
     for name, wall, rss in rows:
         print(f"| {name:<36} | {wall:6.2f} | {total / wall / 1e9:4.2f} | {wall / base:9.2f} "

@@ -39,6 +39,16 @@ class Fact:
         value = getattr(self, "stream", None)
         return value if isinstance(value, str) else None
 
+    @property
+    def detail_hint(self) -> str | None:
+        """`cell N, line M` for facts about source code (fields `cell`, `line`)."""
+        parts = [
+            f"{name} {value}"
+            for name in ("cell", "line")
+            if isinstance(value := getattr(self, name, None), int)
+        ]
+        return ", ".join(parts) or None
+
 
 @dataclass(frozen=True, slots=True)
 class FormatDetected(Fact):

@@ -44,6 +44,14 @@ class Policy:
     source: str | None = None
     licenses_allowed: frozenset[str] | None = None  # lower-case SPDX ids or hub licence names
     licenses_denied: frozenset[str] = frozenset()
+    remote_code_allowed: tuple[str, ...] = ()  # path globs of repositories trusted with their code
+
+    def allows_remote_code(self, finding: Finding) -> bool:
+        """A remote-code finding on a repository the policy trusts (`[remote_code] allow`)."""
+        if not finding.rule_id.startswith("remote-code-"):
+            return False
+        ref = finding.artifact
+        return any(fnmatch.fnmatchcase(ref.path, glob) for glob in self.remote_code_allowed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +178,7 @@ def apply(
             if f.rule_id in policy.disabled:
                 continue
             f = dataclasses.replace(f, severity=policy.severity.get(f.rule_id, f.severity))
-            if any(w.covers(f) for w in active):
+            if any(w.covers(f) for w in active) or policy.allows_remote_code(f):
                 f = dataclasses.replace(f, waived=True)
             findings.append(f)
         findings.sort(key=lambda f: f.sort_key())

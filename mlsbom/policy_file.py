@@ -22,11 +22,12 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 _KEYS: dict[str, set[str]] = {
-    "": {"fail_on", "rules", "waivers", "formats", "licenses"},
+    "": {"fail_on", "rules", "waivers", "formats", "licenses", "remote_code"},
     "rules": {"disable", "severity"},
     "waivers": {"rule", "path", "reason", "expires"},
     "formats": {"allow", "deny"},
     "licenses": {"allow", "deny"},
+    "remote_code": {"allow"},
 }
 EXAMPLE_WAIVER = (
     '[[waivers]]\\nrule = "pickle-unknown-import"\\npath = "models/legacy/*.pt"\\n'
@@ -144,6 +145,20 @@ def parse_policy(data: dict[str, Any], path: Path, rules: RuleSet) -> Policy:
         _licenses(path, "licenses.allow", licenses["allow"]) if "allow" in licenses else None
     )
     lic_denied = _licenses(path, "licenses.deny", licenses.get("deny", []))
+    remote = data.get("remote_code", {})
+    if not isinstance(remote, dict):
+        raise _fail(path, "remote_code", "must be a table", 'write [remote_code] allow = ["…"]')
+    _check_keys(path, "remote_code", remote, "remote_code.")
+    remote_allowed = remote.get("allow", [])
+    if not isinstance(remote_allowed, list) or not all(
+        isinstance(g, str) and g for g in remote_allowed
+    ):
+        raise _fail(
+            path,
+            "remote_code.allow",
+            "must be a list of path globs",
+            'allow = ["*/models/acme-*/*"]',
+        )
     return Policy(
         fail_on,
         frozenset(disabled),
@@ -154,6 +169,7 @@ def parse_policy(data: dict[str, Any], path: Path, rules: RuleSet) -> Policy:
         str(path),
         lic_allowed,
         lic_denied,
+        tuple(remote_allowed),
     )
 
 

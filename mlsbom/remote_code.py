@@ -1,7 +1,131 @@
-"""Repository code paths: `auto_map`, custom pipelines and components needing trust_remote_code."""
+"""Repository code paths: `auto_map`, custom pipelines and components needing trust_remote_code.
+
+transformers imports the `.py` modules an `auto_map` names when a model is loaded with
+`trust_remote_code=True`; `org/repo--module.Class` pulls the module from another repository.
+diffusers does the same for `model_index.json` components whose library is not a known package.
+Chat templates in tokenizer configs are handed to the chat template analyser as child artefacts.
+"""
 
 from __future__ import annotations
 
-from mlsbom.analyzers.inspect_hooks import Inspector
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
 
-JSON_INSPECTORS: tuple[Inspector, ...] = ()
+from mlsbom.analyzers.base import Analysis, Child
+from mlsbom.analyzers.inspect_hooks import Inspector
+from mlsbom.facts import Fact
+from mlsbom.models import Format
+from mlsbom.sources import BytesSource
+
+AUTO_MAP_FILES = frozenset(
+    {
+        "config.json",
+        "tokenizer_config.json",
+        "processor_config.json",
+        "preprocessor_config.json",
+        "feature_extractor_config.json",
+        "image_processor_config.json",
+        "video_preprocessor_config.json",
+        "adapter_config.json",
+        "generation_config.json",
+    }
+)
+KNOWN_LIBRARIES = frozenset({"diffusers", "transformers", "peft", "sentence_transformers"})
+MAX_REFERENCES = 200
+MAX_TEMPLATE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteCode(Fact):
+    """Loading needs trust_remote_code: `reference` names the module and class it imports."""
+
+    kind: ClassVar[str] = "remote-code"
+    file: str
+    key: str
+    reference: str
+    module: str  # the .py module (without .py) the loader imports
+    other_repo: str  # the repository the code comes from when it is another one, else ""
+
+
+def _split(reference: str) -> tuple[str, str]:
+    """(module, other repo or "") of `module.Class` or `org/repo--module.Class`."""
+    repo = ""
+    if "--" in reference:
+        repo, _, reference = reference.partition("--")
+    module = reference.rsplit(".", 1)[0] if "." in reference else reference
+    return module, repo
+
+
+def _references(value: object) -> Iterator[str]:
+    items = value if isinstance(value, list | tuple) else [value]
+    for item in items:
+        if isinstance(item, str) and item.strip():
+            yield item.strip()[:300]
+
+
+def _auto_map(name: str, data: dict[str, object]) -> Iterator[RemoteCode]:
+    auto_map = data.get("auto_map")
+    if isinstance(auto_map, dict):
+        for key, value in auto_map.items():
+            for ref in _references(value):
+                module, repo = _split(ref)
+                yield RemoteCode(name, f"auto_map.{key}"[:200], ref, module, repo)
+    pipelines = data.get("custom_pipelines")
+    if isinstance(pipelines, dict):
+        for task, spec in pipelines.items():
+            impl = spec.get("impl") if isinstance(spec, dict) else None
+            for ref in _references(impl):
+                module, repo = _split(ref)
+                yield RemoteCode(name, f"custom_pipelines.{task}"[:200], ref, module, repo)
+
+
+def _diffusers(name: str, data: dict[str, object]) -> Iterator[RemoteCode]:
+    for key, value in data.items():
+        if key == "_class_name" and isinstance(value, list) and len(value) == 2:
+            library, cls = value
+            if isinstance(library, str) and isinstance(cls, str) and library:
+                yield RemoteCode(name, key, f"{library}.{cls}", library, "")
+            continue
+        if key.startswith("_") or not isinstance(value, list) or len(value) != 2:
+            continue
+        library, cls = value
+        if isinstance(library, str) and library not in KNOWN_LIBRARIES and isinstance(cls, str):
+            module, repo = _split(library)
+            yield RemoteCode(name, key[:200], f"{library}.{cls}", module, repo)
+
+
+def _templates(data: dict[str, object]) -> Iterator[tuple[str, str]]:
+    template = data.get("chat_template")
+    if isinstance(template, str):
+        yield "chat_template", template
+    elif isinstance(template, list):
+        for i, entry in enumerate(template):
+            if isinstance(entry, dict) and isinstance(entry.get("template"), str):
+                label = entry.get("name") if isinstance(entry.get("name"), str) else str(i)
+                yield f"chat_template[{str(label)[:80]}]", entry["template"]
+
+
+def _inspect(name: str, value: object) -> Analysis:
+    if not isinstance(value, dict):
+        return Analysis()
+    finder = _diffusers if name == "model_index.json" else _auto_map
+    facts: list[Fact] = []
+    for fact in finder(name, value):
+        if len(facts) >= MAX_REFERENCES:
+            break
+        facts.append(fact)
+    children = [
+        Child(
+            member,
+            BytesSource(text.encode("utf-8", "replace")[:MAX_TEMPLATE_BYTES]),
+            force=Format.CHAT_TEMPLATE,
+        )
+        for member, text in _templates(value)
+    ]
+    return Analysis(list(dict.fromkeys(facts)), children)
+
+
+JSON_INSPECTORS: tuple[Inspector, ...] = (
+    Inspector(lambda n: n in AUTO_MAP_FILES or n == "model_index.json", _inspect),
+)

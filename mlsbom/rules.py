@@ -14,6 +14,7 @@ matches `module:name` patterns in which `*` in the name stops at dots (so
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib.resources
 import re
 import sys
@@ -145,7 +146,7 @@ class Rule:
             severity=self.severity,
             title=self.title,
             artifact=artifact,
-            location=Location(fact.offset_hint, fact.stream_hint),
+            location=Location(fact.offset_hint, fact.stream_hint, fact.detail_hint),
             message=self.message.format_map(values),
             remediation=self.remediation,
             evidence=evidence if isinstance(evidence, str) else None,
@@ -311,6 +312,12 @@ def _load_rule(path: Path, lists: Mapping[str, tuple[str, ...]]) -> Rule:
         references=tuple(data.get("references", ())),
         conditions=conditions,
     )
+
+
+@functools.cache
+def shipped_lists() -> Mapping[str, tuple[str, ...]]:
+    """The shipped `rules/lists/` (analysers that classify by data, e.g. Python call categories)."""
+    return _load_lists(rules_dir() / "lists")
 
 
 def load_rules(folder: Path | None = None) -> RuleSet:

@@ -38,8 +38,8 @@ REGISTRY: tuple[Analyzer, ...] = (
     SavedModelAnalyzer(),
     SignatureFileAnalyzer(),  # before JSON: bundles are JSON
     NotebookAnalyzer(),  # before JSON: notebooks are JSON
+    ChatTemplateAnalyzer(),  # by name (.jinja); before JSON: templates start with "{"
     JsonAnalyzer(),
-    ChatTemplateAnalyzer(),  # text: by name (.jinja) before plain text
     PythonAnalyzer(),
     TextAnalyzer(),
     RepositoryAnalyzer(),  # never sniffed: set by the walk for hub and cache repositories

@@ -17,10 +17,14 @@ class JsonAnalyzer:
     formats: tuple[Format, ...] = (Format.JSON,)
 
     def sniff(self, head: bytes, hint: Hint) -> Format | None:
-        start = head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
-        if start not in (b"{", b"[") or not is_text(head):
+        body = head.lstrip(b" \t\r\n\xef\xbb\xbf")
+        start, rest = body[:1], body[1:].lstrip(b" \t\r\n")[:1]
+        looks_json = (start == b"{" and rest in (b'"', b"}")) or (
+            start == b"[" and rest != b"" and rest in b'"{[]-0123456789'
+        )
+        if not looks_json or not is_text(head):
             return None
-        return Format.JSON if hint.name.lower().endswith(".json") or start == b"{" else None
+        return Format.JSON
 
     def analyze(self, job: Job) -> Analysis:
         name = job.ref.name

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.inspect_hooks import merge, text_inspectors
-from mlsbom.facts import LimitExceeded
+from mlsbom.facts import Fact, LimitExceeded
 from mlsbom.models import Format
 
 MAX_INSPECTED_TEXT = 4 << 20  # model cards and similar; larger text is only inventoried
@@ -26,6 +30,63 @@ def is_text(head: bytes) -> bool:
     return controls * 100 <= len(sample)
 
 
+_LFS = re.compile(rb"^version https://git-lfs\.github\.com/spec/v\d+\s*\n")
+_LFS_OID = re.compile(rb"\noid sha256:([0-9a-f]{64})\s*\n")
+_LFS_SIZE = re.compile(rb"\nsize (\d{1,20})\s*(\n|$)")
+_SHEBANG = re.compile(rb"^#!\s*(\S+)(?:\s+(\S+))?")
+_PTH_CODE = re.compile(rb"^\s*import[ \t]", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class LfsPointer(Fact):
+    """A Git LFS pointer stub: the real content was never downloaded, so it was not scanned."""
+
+    kind: ClassVar[str] = "lfs-pointer"
+    oid: str
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Script(Fact):
+    """An executable script (`#!` line) shipped in the repository."""
+
+    kind: ClassVar[str] = "script"
+    interpreter: str
+
+
+@dataclass(frozen=True, slots=True)
+class PthCode(Fact):
+    """A `.pth` path file with `import` lines: Python runs them at every interpreter start."""
+
+    kind: ClassVar[str] = "pth-code"
+    line: int
+
+
+def text_facts(name: str, head: bytes) -> list[Fact]:
+    """Facts from a text file's first bytes: LFS stubs, scripts, .pth files with code."""
+    if _LFS.match(head):
+        oid = _LFS_OID.search(head)
+        size = _LFS_SIZE.search(head)
+        return [
+            LfsPointer(
+                oid.group(1).decode() if oid else "unknown",
+                int(size.group(1)) if size else None,
+            )
+        ]
+    facts: list[Fact] = []
+    shebang = _SHEBANG.match(head)
+    if shebang:
+        program = shebang.group(1).rsplit(b"/", 1)[-1]
+        if program == b"env" and shebang.group(2):
+            program = shebang.group(2)
+        facts.append(Script(program.decode("utf-8", "replace")[:40]))
+    if name.lower().endswith(".pth"):
+        code = _PTH_CODE.search(head)
+        if code:
+            facts.append(PthCode(head[: code.start()].count(b"\n") + 1))
+    return facts
+
+
 class TextAnalyzer:
     formats: tuple[Format, ...] = (Format.TEXT,)
 
@@ -34,15 +95,18 @@ class TextAnalyzer:
 
     def analyze(self, job: Job) -> Analysis:
         name = job.ref.name
+        facts = text_facts(name, job.head)
         wanted = [i for i in text_inspectors() if i.wants(name)]
         if not wanted:
-            return Analysis()
+            return Analysis(facts)
         with job.source.open() as f:
             raw = f.read(MAX_INSPECTED_TEXT + 1)
         if len(raw) > MAX_INSPECTED_TEXT:
             return Analysis([LimitExceeded("text-bytes", MAX_INSPECTED_TEXT)])
         text = raw.decode("utf-8", "replace")
-        return merge([i.inspect(name, text) for i in wanted])
+        found = merge([i.inspect(name, text) for i in wanted])
+        found.facts[:0] = facts
+        return found
 
 
 class RepositoryAnalyzer:
