@@ -1,0 +1,82 @@
+"""Weight formats: safetensors checks and differentials, GGUF parsing and its chat templates."""
+
+from __future__ import annotations
+
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlsbom.analyzers.base import Job
+from mlsbom.analyzers.gguf import GgufAnalyzer, GgufModel
+from mlsbom.analyzers.safetensors_files import SafetensorsAnalyzer
+from mlsbom.config import Limits, ScanConfig
+from mlsbom.engine import scan
+from mlsbom.facts import TensorSummary
+from mlsbom.models import ArtifactRef, Format, Severity
+from mlsbom.policy import Policy, decide
+from mlsbom.sources import BytesSource
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+sys.path.insert(0, str(FIXTURES))
+gen_weights = pytest.importorskip("gen_weights")
+EXPECTED = {name: exp for name, (_, exp) in gen_weights.files().items()}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_expectation(name: str) -> None:
+    result = scan([str(FIXTURES / "weights" / name)], ScanConfig())
+    expected = EXPECTED[name]
+    if expected is None:
+        assert [f for f in result.findings if f.severity >= Severity.MEDIUM] == []
+        return
+    rule_id, fails = expected
+    assert rule_id in {f.rule_id for f in result.findings}
+    assert decide(result, Policy()).passed is not fails
+
+
+def test_safetensors_summary_for_the_sbom() -> None:
+    result = scan([str(FIXTURES / "weights" / "safetensors" / "library.safetensors")], ScanConfig())
+    summary = next(f for f in result.artifacts[0].facts if isinstance(f, TensorSummary))
+    assert (summary.tensors, summary.dtypes, summary.parameters) == (2, ("F16", "F32"), 16)
+
+
+def test_gguf_facts_and_template_child() -> None:
+    result = scan([str(FIXTURES / "weights" / "gguf" / "llama_template.gguf")], ScanConfig())
+    model = next(f for f in result.artifacts[0].facts if isinstance(f, GgufModel))
+    assert (model.architecture, model.name, model.quantization) == ("llama", "tiny", "Q8_0")
+    assert (model.tensors, model.parameters, model.version) == (2, 64, 3)
+    child = result.artifacts[1]
+    assert child.ref.member_chain == ("tokenizer.chat_template",)
+    assert child.format is Format.CHAT_TEMPLATE and child.findings == ()
+
+
+def _job(analyzer_fmt: Format, data: bytes) -> Job:
+    limits = Limits()
+    return Job(
+        ArtifactRef("fuzz"), BytesSource(data), analyzer_fmt, data[:65536], len(data), limits, 1e18
+    )
+
+
+SEEDS = [p.read_bytes() for p in sorted((FIXTURES / "weights").rglob("*")) if p.is_file()]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(SEEDS), st.integers(0, 4096), st.binary(max_size=16), st.booleans())
+def test_weight_parsers_survive_mutation(seed: bytes, at: int, patch: bytes, cut: bool) -> None:
+    at %= max(len(seed), 1)
+    data = seed[:at] + patch + (b"" if cut else seed[at + len(patch) :])
+    for fmt, analyzer in (
+        (Format.SAFETENSORS, SafetensorsAnalyzer()),
+        (Format.GGUF, GgufAnalyzer()),
+    ):
+        analyzer.analyze(_job(fmt, data))  # facts or ParseError, never an exception
+
+
+def test_gguf_string_lengths_are_bounded() -> None:
+    data = b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 1 << 62) + b"x" * 32
+    facts = GgufAnalyzer().analyze(_job(Format.GGUF, data)).facts
+    assert [type(f).__name__ for f in facts] == ["ParseError"]
