@@ -35,7 +35,7 @@ def test_pure_fixtures_regenerate_identically(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    for folder in ("malicious", "malformed", "demo", "sbom", "repo_code", "weights"):
+    for folder in ("malicious", "malformed", "demo", "sbom", "repo_code", "weights", "containers"):
         assert _same_tree(FIXTURES / folder, tmp_path / folder) == [], folder
 
 

@@ -9,7 +9,15 @@ import mlsbom.analyzers as analyzers
 from mlsbom.analyzers import BY_FORMAT, REGISTRY
 from mlsbom.models import Format
 
-_HELPERS = {"base", "inspect_hooks", "pickle_ops", "pickle_vm", "pickle_values", "pickle_machine"}
+_HELPERS = {
+    "base",
+    "inspect_hooks",
+    "_h5_probe",
+    "pickle_ops",
+    "pickle_vm",
+    "pickle_values",
+    "pickle_machine",
+}
 
 
 def test_every_format_has_an_analyser() -> None:

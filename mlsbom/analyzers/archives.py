@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from mlsbom import zipfmt
 from mlsbom.analyzers.base import Analysis, Child, Hint, Job
+from mlsbom.analyzers.tar_archives import ArchiveEntry, name_problem
 from mlsbom.facts import Fact, LimitExceeded, ParseError, TorchCheckpoint, ZipAnomaly
 from mlsbom.models import Format
 from mlsbom.sources import Source, SourceLimit, capped, open_seekable
@@ -30,13 +31,32 @@ def _first_member_name(head: bytes) -> str:
     return head[30 : 30 + n].decode("utf-8", "replace")
 
 
+_TORCHSCRIPT = re.compile(r"(^|/)(code/.+\.py|constants\.pkl)$")
+_KERAS_MEMBERS = {"config.json", "metadata.json"}
+
+
 def _classify(names: list[str]) -> Format:
     if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+        if any(_TORCHSCRIPT.search(n) for n in names):
+            return Format.TORCHSCRIPT
         return Format.PYTORCH_ZIP
+    if set(names) >= _KERAS_MEMBERS:
+        return Format.KERAS
     files = [n for n in names if not n.endswith("/")]
     if files and all(n.endswith(".npy") for n in files):
         return Format.NUMPY_ZIP
     return Format.ZIP
+
+
+def _forced(fmt: Format, name: str) -> Format | None:
+    """How the loader treats a member whatever its bytes look like."""
+    if fmt in (Format.PYTORCH_ZIP, Format.TORCHSCRIPT) and name.endswith((".pkl", ".debug_pkl")):
+        return Format.PICKLE
+    if fmt is Format.TORCHSCRIPT and "code/" in name and name.endswith(".py"):
+        return Format.PYTHON  # TorchScript source, compiled and run by torch.jit.load
+    if fmt is Format.KERAS and name == "config.json":
+        return Format.KERAS_CONFIG
+    return None
 
 
 def _member_source(parent: Source, entry: zipfmt.ZipEntry, maximum: int) -> Source:
@@ -91,15 +111,19 @@ class ZipAnalyzer:
         storages = 0
         for entry in entries:
             facts.extend(ZipAnomaly(entry.name, a) for a in entry.anomalies)
+            problem = name_problem(entry.name)
+            if problem:
+                facts.append(ArchiveEntry(entry.name[:300], problem))
             if entry.is_dir:
                 continue
-            if fmt is Format.PYTORCH_ZIP and _STORAGE.search(entry.name):
+            torch_like = fmt in (Format.PYTORCH_ZIP, Format.TORCHSCRIPT)
+            if torch_like and _STORAGE.search(entry.name):
                 storages += 1  # raw tensor bytes: torch never unpickles them
                 continue
-            if fmt is Format.PYTORCH_ZIP and _TORCH_META.search(entry.name):
+            if torch_like and _TORCH_META.search(entry.name):
                 continue
-            is_pickle = entry.name.endswith(".pkl")
-            if is_pickle:
+            force = _forced(fmt, entry.name)
+            if force is Format.PICKLE:
                 pickles.append(entry.name)
             children.append(
                 Child(
@@ -107,9 +131,11 @@ class ZipAnalyzer:
                     _member_source(job.source, entry, limits.max_member_bytes),
                     declared_size=entry.uncompressed_size,
                     compressed_size=entry.compressed_size if entry.method else None,
-                    force=Format.PICKLE if is_pickle and fmt is Format.PYTORCH_ZIP else None,
+                    force=force,
                 )
             )
         if fmt is Format.PYTORCH_ZIP:
             facts.append(TorchCheckpoint("zip", tuple(pickles), storages))
+        elif fmt is Format.TORCHSCRIPT:
+            facts.append(TorchCheckpoint("torchscript", tuple(pickles), storages))
         return Analysis(facts, children, fmt)

@@ -1,16 +1,229 @@
-"""tar (all codecs) and 7z archives: members become child artefacts."""
+"""tar (any codec: gzip/bz2/xz layers are peeled by the compressed analyser) and 7z archives.
+
+Members become child artefacts; the engine applies depth, member-count, size and ratio limits.
+Nothing is extracted to disk. Member names that escape the extraction root, links and device
+entries are facts: `tarfile.extractall` without a filter and many unpack scripts follow them.
+"""
 
 from __future__ import annotations
 
-from mlsbom.analyzers.base import Analysis, Hint, Job
+import io
+import posixpath
+import re
+import tarfile
+from dataclasses import dataclass
+from typing import BinaryIO, ClassVar
+
+from mlsbom.analyzers.base import Analysis, Child, Hint, Job
+from mlsbom.facts import Fact, LimitExceeded, ParseError
 from mlsbom.models import Format
+from mlsbom.sources import BytesSource, Source, capped, open_seekable
+
+SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveEntry(Fact):
+    """An archive member that is not a plain file inside the root: escape, link or device."""
+
+    kind: ClassVar[str] = "archive-entry"
+    member: str
+    problem: str  # path-escape | absolute-path | link-escape | link | device
+    target: str = ""
+
+
+def name_problem(name: str) -> str | None:
+    """`absolute-path` or `path-escape` for names that leave the extraction folder."""
+    if name.startswith(("/", "\\")) or _DRIVE.match(name):
+        return "absolute-path"
+    parts = re.split(r"[\\/]", name)
+    depth = 0
+    for part in parts:
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return "path-escape"
+        elif part not in ("", "."):
+            depth += 1
+    return None
+
+
+def _link_problem(member: tarfile.TarInfo) -> ArchiveEntry:
+    target = member.linkname
+    base = posixpath.dirname(member.name) if member.issym() else ""
+    joined = posixpath.normpath(posixpath.join(base, target))
+    escapes = target.startswith("/") or joined.startswith("..") or bool(_DRIVE.match(target))
+    return ArchiveEntry(member.name[:300], "link-escape" if escapes else "link", target[:300])
+
+
+class _Slice(io.RawIOBase):
+    """Bytes [offset, offset + size) of a seekable stream, ending at the member's end."""
+
+    def __init__(self, inner: BinaryIO, offset: int, size: int) -> None:
+        self._inner, self._start, self._size, self._pos = inner, offset, size, 0
+        inner.seek(offset)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + pos)
+        self._inner.seek(self._start + min(self._pos, self._size))
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        n = min(len(buffer), self._size - self._pos)
+        if n <= 0:
+            return 0
+        data = self._inner.read(n)
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+def _member_source(parent: Source, offset: int, size: int, maximum: int) -> Source:
+    def opener() -> BinaryIO:
+        f = open_seekable(parent, maximum)
+        try:
+            return io.BufferedReader(_Slice(f, offset, size))
+        except BaseException:
+            f.close()
+            raise
+
+    return capped(opener, maximum, size)
 
 
 class TarAnalyzer:
     formats: tuple[Format, ...] = (Format.TAR, Format.SEVENZIP)
 
     def sniff(self, head: bytes, hint: Hint) -> Format | None:
+        if head.startswith(SEVENZIP_MAGIC):
+            return Format.SEVENZIP
+        if len(head) >= 262 and head[257:262] == b"ustar":
+            return Format.TAR
         return None
 
     def analyze(self, job: Job) -> Analysis:
-        return Analysis()
+        if job.format is Format.SEVENZIP:
+            return _sevenzip(job)
+        limits = job.limits
+        facts: list[Fact] = []
+        children: list[Child] = []
+        try:
+            with open_seekable(job.source, limits.max_member_bytes) as f:
+                tar = tarfile.open(fileobj=f, mode="r:")  # noqa: SIM115 - closed with f
+                count = 0
+                while (member := tar.next()) is not None:
+                    count += 1
+                    if count > limits.max_members:
+                        facts.append(LimitExceeded("container-members", limits.max_members))
+                        break
+                    problem = name_problem(member.name)
+                    if problem:
+                        facts.append(ArchiveEntry(member.name[:300], problem))
+                    if member.issym() or member.islnk():
+                        facts.append(_link_problem(member))
+                    elif member.isdev():
+                        facts.append(ArchiveEntry(member.name[:300], "device"))
+                    elif member.isfile():
+                        source = _member_source(
+                            job.source, member.offset_data, member.size, limits.max_member_bytes
+                        )
+                        children.append(Child(member.name, source, declared_size=member.size))
+                    tar.members = []  # type: ignore[attr-defined]  # keep no TarInfo list
+        except (tarfile.TarError, EOFError, ValueError, OSError) as exc:
+            facts.append(ParseError(f"tar: {type(exc).__name__}: {exc}"[:300]))
+        return Analysis(facts, children)
+
+
+def _sevenzip(job: Job) -> Analysis:
+    try:
+        import py7zr
+    except ImportError:
+        return Analysis([ParseError("7z archive not analysed: py7zr is not installed")])
+    limits = job.limits
+    facts: list[Fact] = []
+    children: list[Child] = []
+    try:
+        with open_seekable(job.source, limits.max_member_bytes) as f, py7zr.SevenZipFile(f) as z:
+            infos = z.list()
+            if len(infos) > limits.max_members:
+                facts.append(LimitExceeded("container-members", limits.max_members, len(infos)))
+                infos = infos[: limits.max_members]
+            total = 0
+            wanted = []
+            for info in infos:
+                problem = name_problem(info.filename)
+                if problem:
+                    facts.append(ArchiveEntry(info.filename[:300], problem))
+                if info.is_directory:
+                    continue
+                size = info.uncompressed or 0
+                total += size
+                if size > limits.max_member_bytes or total > limits.max_total_member_bytes:
+                    facts.append(LimitExceeded("container-bytes", limits.max_total_member_bytes))
+                    break
+                ratio = size / max(info.compressed or 1, 1)
+                if size > (16 << 20) and info.compressed and ratio > limits.max_ratio:
+                    facts.append(LimitExceeded("compression-ratio", limits.max_ratio, size))
+                    continue
+                wanted.append(info.filename)
+            if wanted:
+                factory = _MemoryFactory(limits.max_total_member_bytes)
+                z.extract(targets=wanted, factory=factory)
+                for name in wanted:
+                    data = factory.files.get(name)
+                    if data is not None:
+                        children.append(Child(name, BytesSource(data), declared_size=len(data)))
+    except _Budget:
+        facts.append(LimitExceeded("container-bytes", limits.max_total_member_bytes))
+    except Exception as exc:  # py7zr raises many types on corrupt input
+        facts.append(ParseError(f"7z: {type(exc).__name__}: {exc}"[:300]))
+    return Analysis(facts, children)
+
+
+class _Budget(Exception):
+    pass
+
+
+class _MemoryFactory:
+    """py7zr write factory that keeps members in memory within a byte budget."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.used = 0
+        self.files: dict[str, bytes] = {}
+
+    def create(self, filename: str) -> _MemoryFile:
+        return _MemoryFile(self, filename)
+
+
+class _MemoryFile(io.BytesIO):
+    def __init__(self, factory: _MemoryFactory, name: str) -> None:
+        super().__init__()
+        self.factory, self.name_ = factory, name
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.factory.used += len(data)
+        if self.factory.used > self.factory.budget:
+            raise _Budget("7z members exceed the byte budget")
+        return super().write(data)
+
+    def close(self) -> None:
+        self.factory.files[self.name_] = self.getvalue()
+        super().close()
+
+    def size(self) -> int:
+        return len(self.getbuffer())
