@@ -13,6 +13,7 @@ _HELPERS = {
     "base",
     "inspect_hooks",
     "_h5_probe",
+    "protowire",
     "pickle_ops",
     "pickle_vm",
     "pickle_values",

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from mlsbom.analyzers.base import Job
 from mlsbom.analyzers.gguf import GgufAnalyzer, GgufModel
+from mlsbom.analyzers.onnx_files import OnnxAnalyzer, OnnxExternalData
 from mlsbom.analyzers.safetensors_files import SafetensorsAnalyzer
+from mlsbom.analyzers.savedmodel import SavedModelAnalyzer
 from mlsbom.config import Limits, ScanConfig
 from mlsbom.engine import scan
 from mlsbom.facts import TensorSummary
@@ -72,6 +74,8 @@ def test_weight_parsers_survive_mutation(seed: bytes, at: int, patch: bytes, cut
     for fmt, analyzer in (
         (Format.SAFETENSORS, SafetensorsAnalyzer()),
         (Format.GGUF, GgufAnalyzer()),
+        (Format.ONNX, OnnxAnalyzer()),
+        (Format.TF_SAVEDMODEL, SavedModelAnalyzer()),
     ):
         analyzer.analyze(_job(fmt, data))  # facts or ParseError, never an exception
 
@@ -80,3 +84,11 @@ def test_gguf_string_lengths_are_bounded() -> None:
     data = b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 1 << 62) + b"x" * 32
     facts = GgufAnalyzer().analyze(_job(Format.GGUF, data)).facts
     assert [type(f).__name__ for f in facts] == ["ParseError"]
+
+
+def test_onnx_external_locations() -> None:
+    result = scan([str(FIXTURES / "weights" / "onnx" / "external_escape.onnx")], ScanConfig())
+    ext = [f for f in result.artifacts[0].facts if isinstance(f, OnnxExternalData)]
+    assert [(f.tensor, f.location, f.problem) for f in ext] == [
+        ("w", "weights/../../../.ssh/id_rsa", "escape")
+    ]
