@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlsbom import cross_file
 from mlsbom.analyzers import BY_FORMAT
 from mlsbom.analyzers.base import Child, Hint, Job
 from mlsbom.config import ScanConfig
@@ -61,6 +62,7 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
             result, children = _scan_one(task, config, rules)
             results.append(result)
             pending.extend(reversed(children))
+    results = cross_file.check(results, rules)
     if hasher is not None:
         results = _with_digests(results, files, hasher)
     results.sort(key=lambda a: a.ref)

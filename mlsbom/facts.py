@@ -228,6 +228,7 @@ class TensorSummary(Fact):
 def fact_kinds() -> dict[str, type[Fact]]:
     """Every fact class by kind, including those analyser modules define (imported first)."""
     import mlsbom.analyzers
+    import mlsbom.cross_file
     import mlsbom.policy
     import mlsbom.provenance
     import mlsbom.remote_code  # noqa: F401 - these define fact classes too

@@ -92,3 +92,33 @@ def test_onnx_external_locations() -> None:
     assert [(f.tensor, f.location, f.problem) for f in ext] == [
         ("w", "weights/../../../.ssh/id_rsa", "escape")
     ]
+
+
+def test_shadow_weights_and_shard_index_checks(tmp_path: Path) -> None:
+    import shutil
+
+    full = FIXTURES / "sbom" / "full"
+    for p in full.iterdir():
+        shutil.copy(p, tmp_path / p.name)
+    (tmp_path / "model-00002-of-00002.safetensors").unlink()
+    shutil.copy(
+        full / "model-00001-of-00002.safetensors", tmp_path / "model-00003-of-00003.safetensors"
+    )
+    shutil.copy(FIXTURES / "benign" / "pytorch_model.bin", tmp_path / "pytorch_model.bin")
+    shutil.copy(FIXTURES / "benign" / "model.safetensors", tmp_path / "model.safetensors")
+    result = scan([str(tmp_path)], ScanConfig())
+    found = {(f.artifact.name, f.rule_id, f.message.split(":")[0]) for f in result.findings
+             if f.rule_id in ("shard-index-mismatch", "shadow-weights")}  # fmt: skip
+    assert found == {
+        (
+            "model.safetensors.index.json",
+            "shard-index-mismatch",
+            "model-00002-of-00002.safetensors",
+        ),
+        (
+            "model-00003-of-00003.safetensors",
+            "shard-index-mismatch",
+            "model-00003-of-00003.safetensors",
+        ),
+        ("pytorch_model.bin", "shadow-weights", "pytorch_model.bin duplicates model.safetensors"),
+    }
