@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import ClassVar
 
-from mlsbom.facts import Fact
+from mlsbom.facts import Fact, TensorShapes
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
 from mlsbom.provenance import ShardIndexInfo
 from mlsbom.rules import RuleSet
@@ -30,6 +30,8 @@ class ShadowWeights(Fact):
     kind: ClassVar[str] = "shadow-weights"
     safetensors: str
     pickle: str
+    differs: bool  # tensor names or shapes differ between the two
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +69,11 @@ def check(results: list[ArtifactResult], rules: RuleSet) -> list[ArtifactResult]
             and _WEIGHTS_NAME.match(n)
         )
         if weights and pickles:
+            st_shapes = _shapes([r for n, r in names.items() if n in weights], results)
             for name in pickles:
-                extra[names[name].ref].append(ShadowWeights(weights[0], name))
+                pt_shapes = _shapes([names[name]], results)
+                differs, detail = _compare(st_shapes, pt_shapes)
+                extra[names[name].ref].append(ShadowWeights(weights[0], name, differs, detail))
         _shards(names, extra)
     if not extra:
         return results
@@ -80,6 +85,40 @@ def check(results: list[ArtifactResult], rules: RuleSet) -> list[ArtifactResult]
             r = dataclasses.replace(r, facts=(*r.facts, *facts), findings=findings)
         out.append(r)
     return out
+
+
+def _shapes(
+    files: list[ArtifactResult], results: list[ArtifactResult]
+) -> dict[str, tuple[int, ...]] | None:
+    """Tensor shapes of these files and their members (None when no file reported any)."""
+    paths = {f.ref.path for f in files}
+    found: dict[str, tuple[int, ...]] | None = None
+    for r in results:
+        if r.ref.path in paths:
+            for fact in r.facts:
+                if isinstance(fact, TensorShapes):
+                    found = found if found is not None else {}
+                    found.update(fact.tensors)
+    return found
+
+
+def _compare(
+    a: dict[str, tuple[int, ...]] | None, b: dict[str, tuple[int, ...]] | None
+) -> tuple[bool, str]:
+    if a is None or b is None:
+        return False, "tensor names of one copy are unknown; not compared"
+    only_a, only_b = sorted(set(a) - set(b)), sorted(set(b) - set(a))
+    shape = sorted(k for k in set(a) & set(b) if a[k] != b[k])
+    if not (only_a or only_b or shape):
+        return False, f"same {len(a)} tensor names and shapes"
+    parts = []
+    if only_a:
+        parts.append(f"{len(only_a)} only in safetensors (e.g. {only_a[0]})")
+    if only_b:
+        parts.append(f"{len(only_b)} only in the pickle (e.g. {only_b[0]})")
+    if shape:
+        parts.append(f"{len(shape)} with other shapes (e.g. {shape[0]})")
+    return True, "; ".join(parts)
 
 
 def _shards(names: dict[str, ArtifactResult], extra: dict[ArtifactRef, list[Fact]]) -> None:

@@ -26,7 +26,7 @@ from mlsbom.facts import (
 from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
 from mlsbom.rules import RuleSet, load_rules
 from mlsbom.sources import FileSource, Source, SourceError, SourceLimit
-from mlsbom.walk import walk
+from mlsbom.walk import WalkItem, walk
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +45,21 @@ class _Task:
 def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = None) -> ScanResult:
     """Scan every target; a missing target raises TargetError before anything is scanned."""
     rules = rules or load_rules()
-    items = [item for target in targets for item in walk(target)]
+    walked = [(target, list(walk(target))) for target in targets]
+    items = [item for _, found in walked for item in found]
     files = {i.ref: i.source.path for i in items if isinstance(i.source, FileSource)}
     hasher = Hasher(files.values()) if config.hash_files else None
+    results: list[ArtifactResult] = []
+    for _, found in walked:
+        results.extend(cross_file.check(_scan_items(found, config, rules), rules))
+    if hasher is not None:
+        results = _with_digests(results, files, hasher)
+    results.sort(key=lambda a: a.ref)
+    return ScanResult(tuple(targets), tuple(results))
+
+
+def _scan_items(items: list[WalkItem], config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
+    """Every artefact of one target's files, members included (depth first)."""
     results: list[ArtifactResult] = []
     for item in items:
         pending = [_Task(item.ref, item.source, item.size, item.facts, preset=item.format)]
@@ -62,11 +74,7 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
             result, children = _scan_one(task, config, rules)
             results.append(result)
             pending.extend(reversed(children))
-    results = cross_file.check(results, rules)
-    if hasher is not None:
-        results = _with_digests(results, files, hasher)
-    results.sort(key=lambda a: a.ref)
-    return ScanResult(tuple(targets), tuple(results))
+    return results
 
 
 def _with_digests(

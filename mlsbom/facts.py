@@ -225,6 +225,14 @@ class TensorSummary(Fact):
     parameters: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TensorShapes(Fact):
+    """Tensor names and shapes of a weights file (compared across safetensors and pickles)."""
+
+    kind: ClassVar[str] = "tensor-shapes"
+    tensors: tuple[tuple[str, tuple[int, ...]], ...]
+
+
 def fact_kinds() -> dict[str, type[Fact]]:
     """Every fact class by kind, including those analyser modules define (imported first)."""
     import mlsbom.analyzers

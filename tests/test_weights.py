@@ -108,7 +108,7 @@ def test_shadow_weights_and_shard_index_checks(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "benign" / "model.safetensors", tmp_path / "model.safetensors")
     result = scan([str(tmp_path)], ScanConfig())
     found = {(f.artifact.name, f.rule_id, f.message.split(":")[0]) for f in result.findings
-             if f.rule_id in ("shard-index-mismatch", "shadow-weights")}  # fmt: skip
+             if f.rule_id.startswith(("shard-index", "shadow-weights"))}  # fmt: skip
     assert found == {
         (
             "model.safetensors.index.json",
@@ -120,5 +120,23 @@ def test_shadow_weights_and_shard_index_checks(tmp_path: Path) -> None:
             "shard-index-mismatch",
             "model-00003-of-00003.safetensors",
         ),
-        ("pytorch_model.bin", "shadow-weights", "pytorch_model.bin duplicates model.safetensors"),
+        (
+            "pytorch_model.bin",
+            "shadow-weights-differ",
+            "pytorch_model.bin and model.safetensors hold different tensors",
+        ),
     }
+    demo = scan([str(FIXTURES / "demo")], ScanConfig())
+    shadow = [f for f in demo.findings if f.rule_id.startswith("shadow-weights")]
+    assert [(f.rule_id, f.artifact.name) for f in shadow] == [
+        ("shadow-weights", "pytorch_model.bin")
+    ]
+
+
+def test_state_dict_shapes_from_zip_and_legacy_checkpoints() -> None:
+    from mlsbom.facts import TensorShapes
+
+    for name in ("torch_state_dict.pt", "torch_state_dict_legacy.pt"):
+        result = scan([str(FIXTURES / "benign" / name)], ScanConfig())
+        shapes = [f for a in result.artifacts for f in a.facts if isinstance(f, TensorShapes)]
+        assert shapes and all(isinstance(s, tuple) for _, s in shapes[0].tensors), name

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from mlsbom.analyzers.pickle_ops import OPCODES, ByteReader, OpcodeError, Truncated, read_arg
 from mlsbom.analyzers.pickle_values import (
     MAX_ITEMS,
+    MAX_TENSORS,
     Box,
     Call,
     Global,
@@ -263,6 +264,10 @@ class Machine:
         target = self.top()
         if isinstance(target, Box):
             target.add(values)
+        elif isinstance(target, Call):  # OrderedDict() filled by SETITEMS (state dicts)
+            items = target.items if target.items is not None else []
+            items.extend(values[: max(0, 2 * MAX_TENSORS - len(items))])
+            target.items = items
 
     def op_APPEND(self, _: object) -> None:
         self._extend([self.pop()])

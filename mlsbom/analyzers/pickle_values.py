@@ -30,6 +30,7 @@ class Call:
     args: object
     offset: int
     state: object = None
+    items: list[object] | None = None  # SETITEMS/APPENDS on the result (an OrderedDict())
 
 
 @dataclass(slots=True, eq=False)
@@ -131,3 +132,42 @@ def joblib_layout(state: object) -> tuple[bool, int] | int | None:
         count *= n
     aligned = state.lookup("numpy_array_alignment_bytes") is not None
     return aligned, count * itemsize
+
+
+TENSOR_REBUILDERS = frozenset(
+    {"_rebuild_tensor_v2", "_rebuild_tensor", "_rebuild_parameter", "_rebuild_qtensor"}
+)
+MAX_TENSORS = 100_000
+
+
+def _shape(value: object) -> tuple[int, ...] | None:
+    """The shape of a simulated `torch._utils._rebuild_tensor_v2(storage, offset, size, …)`."""
+    if not isinstance(value, Call) or not isinstance(value.func, Global):
+        return None
+    ref = value.func.ref
+    if ref.module != "torch._utils" or ref.name not in TENSOR_REBUILDERS:
+        return None
+    args = value.args
+    if ref.name == "_rebuild_parameter" and isinstance(args, tuple) and args:
+        return _shape(args[0])
+    if (
+        isinstance(args, tuple)
+        and len(args) >= 3
+        and isinstance(args[2], tuple)
+        and all(isinstance(d, int) for d in args[2])
+    ):
+        return tuple(args[2])
+    return None
+
+
+def state_dict_shapes(value: object) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """(name, shape) of every tensor in a simulated state dict (OrderedDict() or a dict)."""
+    items = value.items if isinstance(value, Call | Box) else None
+    if not items:
+        return ()
+    out = []
+    for i in range(0, len(items) - 1, 2):
+        key, shape = items[i], _shape(items[i + 1])
+        if isinstance(key, str) and shape is not None:
+            out.append((key, shape))
+    return tuple(out[:MAX_TENSORS])

@@ -17,9 +17,17 @@ from typing import BinaryIO
 
 from mlsbom.analyzers.pickle_machine import Machine
 from mlsbom.analyzers.pickle_ops import OPCODES, ByteReader, OpcodeError, Skipped, Truncated
-from mlsbom.analyzers.pickle_values import Call, render
+from mlsbom.analyzers.pickle_values import Call, render, state_dict_shapes
 from mlsbom.config import Limits
-from mlsbom.facts import Fact, GlobalRef, LimitExceeded, NestedPickle, PickleImport, PickleStream
+from mlsbom.facts import (
+    Fact,
+    GlobalRef,
+    LimitExceeded,
+    NestedPickle,
+    PickleImport,
+    PickleStream,
+    TensorShapes,
+)
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -51,6 +59,7 @@ class PickleWalker:
         self._imports: dict[tuple[str, GlobalRef], _ImportRecord] = {}
         self._facts: list[Fact] = []
         self._nest_depth = 0
+        self.tensor_stream = "0"  # the stream whose result is the state dict
 
     # ----------------------------------------------------------------- public API
     def walk_file(
@@ -95,6 +104,10 @@ class PickleWalker:
         self._facts.append(
             PickleStream(label, start, run.proto, run.count, reader.pos - start, run.done)
         )
+        if run.done and run.stack and label == self.tensor_stream:
+            shapes = state_dict_shapes(run.stack[-1])
+            if shapes:
+                self._facts.append(TensorShapes(shapes))
         return run.done
 
     def facts(self) -> list[Fact]:

@@ -26,9 +26,11 @@ def walk_pickles(
     start: int = 0,
     size: int | None = None,
     max_streams: int | None = None,
+    tensor_stream: str = "0",
 ) -> tuple[PickleWalker, list[Fact]]:
     """Walk the pickle streams in `f` from `start`; read errors become facts, never exceptions."""
     walker = PickleWalker(job.limits, job.deadline)
+    walker.tensor_stream = tensor_stream
     extra: list[Fact] = []
     try:
         walker.walk_file(f, size=size, start=start, max_streams=max_streams)

@@ -20,7 +20,9 @@ class TorchLegacyAnalyzer:
 
     def analyze(self, job: Job) -> Analysis:
         with job.source.open() as f:
-            walker, facts = walk_pickles(f, job, size=job.size, max_streams=len(_STREAMS))
+            walker, facts = walk_pickles(
+                f, job, size=job.size, max_streams=len(_STREAMS), tensor_stream="3"
+            )
         complete = walker.streams_complete
         if complete < len(_STREAMS) and not walker.stopped:
             missing = _STREAMS[complete]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.facts import Fact, LimitExceeded, ParseError, TensorSummary
+from mlsbom.facts import Fact, LimitExceeded, ParseError, TensorShapes, TensorSummary
 from mlsbom.models import Format
 
 MAX_HEADER = 100_000_000  # safetensors' own cap
@@ -72,6 +72,7 @@ def check_header(header: dict[str, object], data_len: int | None) -> tuple[list[
             bad = next(k for k, v in meta.items() if not isinstance(v, str))
             facts.append(SafetensorsQuirk("metadata-not-string", f"__metadata__[{bad[:80]!r}]"))
     spans: list[tuple[int, int, str]] = []
+    shapes: list[tuple[str, tuple[int, ...]]] = []
     dtypes: set[str] = set()
     params = 0
     for name, info in header.items():
@@ -109,6 +110,8 @@ def check_header(header: dict[str, object], data_len: int | None) -> tuple[list[
             count *= d
         params += count
         spans.append((offsets[0], offsets[1], name))
+        if len(shapes) < 100_000:
+            shapes.append((name, tuple(shape)))
     spans.sort()
     end = 0
     for begin, stop, name in spans:
@@ -119,6 +122,8 @@ def check_header(header: dict[str, object], data_len: int | None) -> tuple[list[
     if data_len is not None and not errors and end != data_len:
         errors.append(f"tensors cover {end} bytes of a {data_len}-byte data section")
     facts.append(TensorSummary(len(spans), tuple(sorted(dtypes)), params))
+    if shapes:
+        facts.append(TensorShapes(tuple(sorted(shapes))))
     return facts, errors
 
 
