@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from mlsbom import __version__
+from mlsbom._cli_signing import render_verify, signer_options, signer_policy
 from mlsbom.config import ScanConfig
 from mlsbom.errors import MlsbomError
 from mlsbom.models import ScanResult, Severity
@@ -90,6 +91,13 @@ def cli() -> None:
     help="Also write a CycloneDX ML-BOM here (hashes every file).",
 )
 @_spec_option
+@signer_options
+@click.option(
+    "--require-signature",
+    is_flag=True,
+    envvar="MLSBOM_REQUIRE_SIGNATURE",
+    help="Fail unless every target carries a signature that verifies for an accepted signer.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for tool errors.")
 def scan(
     targets: tuple[str, ...],
@@ -101,12 +109,21 @@ def scan(
     explain: bool,
     sbom_path: Path | None,
     spec: str,
+    identities: tuple[str, ...],
+    issuers: tuple[str, ...],
+    keys: tuple[Path, ...],
+    cert_chains: tuple[Path, ...],
+    trusted_root: Path | None,
+    require_signature: bool,
     debug: bool,
 ) -> None:
-    """Scan files and folders; exit 0 pass, 1 policy failure, 2 error."""
+    """Scan files and folders (signatures included); exit 0 pass, 1 policy failure, 2 error."""
 
     def run() -> int:
-        config = ScanConfig(explain=explain, hash_files=sbom_path is not None)
+        signers = signer_policy(
+            identities, issuers, keys, cert_chains, trusted_root, require_signature
+        )
+        config = ScanConfig(explain=explain, hash_files=sbom_path is not None, signatures=signers)
         rules, result, decision = _scan_and_decide(targets, config, policy_path, no_policy, fail_on)
         if sbom_path is not None:
             from mlsbom.sbom.render import render_sbom
@@ -133,6 +150,8 @@ def _scan_and_decide(
     policy = load_policy(found, rules) if found else Policy()
     if fail_on:
         policy = dataclasses.replace(policy, fail_on=Severity.parse(fail_on))
+    signers = policy.signatures.merged(config.signatures)
+    config = dataclasses.replace(config, signatures=signers)
     result = apply(run_scan(targets, config, rules), policy, rules)
     return rules, result, decide(result, policy)
 
@@ -168,6 +187,65 @@ def sbom(
         _, result, _ = _scan_and_decide(targets, config, policy_path, no_policy, None)
         _write(render_sbom(result, spec), output)
         return EXIT_PASS
+
+    sys.exit(_guarded(run, debug))
+
+
+@cli.command()
+@click.argument("target", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--signature",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The model.sig to check TARGET against [default: TARGET/model.sig, or FILE.sigstore.json"
+    " / FILE.sigstore beside a file].",
+)
+@signer_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="MLSBOM_POLICY",
+    help="Policy file whose [signatures] signers are accepted too.",
+)
+@click.option("--no-policy", is_flag=True, help="Ignore .mlsbom.toml / [tool.mlsbom].")
+@click.option("--debug", is_flag=True, help="Show tracebacks for tool errors.")
+def verify(
+    target: Path,
+    signature: Path | None,
+    identities: tuple[str, ...],
+    issuers: tuple[str, ...],
+    keys: tuple[Path, ...],
+    cert_chains: tuple[Path, ...],
+    trusted_root: Path | None,
+    fmt: str,
+    policy_path: Path | None,
+    no_policy: bool,
+    debug: bool,
+) -> None:
+    """Verify TARGET's signatures offline; exit 0 verified, 1 not (unsigned, invalid, untrusted,
+    mismatch), 2 usage error."""
+    from mlsbom.signing.check import check_signature, check_target
+
+    def run() -> int:
+        signers = signer_policy(identities, issuers, keys, cert_chains, trusted_root)
+        found = policy_path or (None if no_policy else discover())
+        if found:
+            signers = load_policy(found, load_rules()).signatures.merged(signers)
+        if signature is not None:
+            results = [(signature, check_signature(signature, target, signers))]
+        else:
+            results = check_target(target, signers)
+        text, ok = render_verify(results, fmt)
+        click.echo(text, nl=False)
+        return EXIT_PASS if ok else EXIT_FAIL
 
     sys.exit(_guarded(run, debug))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mlsbom.signing.signers import SignerPolicy
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -34,3 +36,4 @@ class ScanConfig:
     limits: Limits = field(default_factory=Limits)
     explain: bool = False
     hash_files: bool = False  # SHA-256 of every file (for the SBOM and signature checks)
+    signatures: SignerPolicy = field(default_factory=SignerPolicy)  # whom to trust, if required

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from mlsbom.facts import (
 )
 from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
 from mlsbom.rules import RuleSet, load_rules
+from mlsbom.signing.scan_pass import attach, is_signature_name
 from mlsbom.sources import FileSource, Source, SourceError, SourceLimit
 from mlsbom.walk import WalkItem, walk
 
@@ -48,12 +49,16 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
     walked = [(target, list(walk(target))) for target in targets]
     items = [item for _, found in walked for item in found]
     files = {i.ref: i.source.path for i in items if isinstance(i.source, FileSource)}
-    hasher = Hasher(files.values()) if config.hash_files else None
+    signed = any(is_signature_name(ref.name) for ref in files) or config.signatures.required
+    hasher = Hasher(files.values()) if config.hash_files or signed else None
     results: list[ArtifactResult] = []
     for _, found in walked:
         results.extend(cross_file.check(_scan_items(found, config, rules), rules))
     if hasher is not None:
-        results = _with_digests(results, files, hasher)
+        digests = hasher.results()
+        results = _with_digests(results, files, digests)
+        if signed:
+            results = attach(targets, results, files, digests, config.signatures, rules)
     results.sort(key=lambda a: a.ref)
     return ScanResult(tuple(targets), tuple(results))
 
@@ -78,9 +83,10 @@ def _scan_items(items: list[WalkItem], config: ScanConfig, rules: RuleSet) -> li
 
 
 def _with_digests(
-    results: list[ArtifactResult], files: dict[ArtifactRef, Path], hasher: Hasher
+    results: list[ArtifactResult],
+    files: dict[ArtifactRef, Path],
+    digests: Mapping[Path, str | OSError],
 ) -> list[ArtifactResult]:
-    digests = hasher.results()
     out = []
     for r in results:
         digest = digests.get(files[r.ref]) if r.ref in files else None

@@ -239,7 +239,8 @@ def fact_kinds() -> dict[str, type[Fact]]:
     import mlsbom.cross_file
     import mlsbom.policy
     import mlsbom.provenance
-    import mlsbom.remote_code  # noqa: F401 - these define fact classes too
+    import mlsbom.remote_code
+    import mlsbom.signing.check  # noqa: F401 - these define fact classes too
 
     kinds: dict[str, type[Fact]] = {}
     pending = list(Fact.__subclasses__())

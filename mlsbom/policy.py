@@ -13,6 +13,7 @@ from typing import ClassVar
 from mlsbom.facts import Fact
 from mlsbom.models import ArtifactRef, ArtifactResult, Finding, Format, ScanResult, Severity
 from mlsbom.rules import RuleSet
+from mlsbom.signing.signers import SignerPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class Policy:
     licenses_allowed: frozenset[str] | None = None  # lower-case SPDX ids or hub licence names
     licenses_denied: frozenset[str] = frozenset()
     remote_code_allowed: tuple[str, ...] = ()  # path globs of repositories trusted with their code
+    signatures: SignerPolicy = field(default_factory=SignerPolicy)  # accepted signers, required
 
     def allows_remote_code(self, finding: Finding) -> bool:
         """A remote-code finding on a repository the policy trusts (`[remote_code] allow`)."""

@@ -15,6 +15,7 @@ from mlsbom.errors import PolicyError
 from mlsbom.models import Format, Severity
 from mlsbom.policy import Policy, Waiver
 from mlsbom.rules import RuleSet
+from mlsbom.signing.signers import Signer, SignerPolicy
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -22,13 +23,19 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 _KEYS: dict[str, set[str]] = {
-    "": {"fail_on", "rules", "waivers", "formats", "licenses", "remote_code"},
+    "": {"fail_on", "rules", "waivers", "formats", "licenses", "remote_code", "signatures"},
     "rules": {"disable", "severity"},
     "waivers": {"rule", "path", "reason", "expires"},
     "formats": {"allow", "deny"},
     "licenses": {"allow", "deny"},
     "remote_code": {"allow"},
+    "signatures": {"required", "trusted_root", "signers"},
+    "signers": {"identity", "issuer", "key", "cert_chain"},
 }
+EXAMPLE_SIGNER = (
+    '[[signatures.signers]]\nidentity = "release@example.com"\n'
+    'issuer = "https://accounts.google.com"   # or: key = "keys/pub.pem", cert_chain = "ca.pem"'
+)
 EXAMPLE_WAIVER = (
     '[[waivers]]\\nrule = "pickle-unknown-import"\\npath = "models/legacy/*.pt"\\n'
     'reason = "why this is accepted"\\nexpires = 2027-01-31'
@@ -107,6 +114,59 @@ def _waiver(path: Path, index: int, raw: object, rules: RuleSet) -> Waiver:
     return Waiver(rule, raw["path"], reason.strip(), expires)
 
 
+def _policy_file(path: Path, key: str, value: object) -> Path:
+    """A file named in the policy, relative to the policy's folder."""
+    if not isinstance(value, str) or not value:
+        raise _fail(path, key, "must be a file path", f'{key.rsplit(".", 1)[-1]} = "keys/pub.pem"')
+    found = (path.parent / value).resolve()
+    if not found.is_file():
+        raise _fail(path, key, f"{found} does not exist", "paths are relative to the policy file")
+    return found
+
+
+def _signer(path: Path, index: int, raw: object) -> Signer:
+    where = f"signatures.signers[{index}]"
+    if not isinstance(raw, dict):
+        raise _fail(path, where, "must be a table", EXAMPLE_SIGNER)
+    _check_keys(path, "signers", raw, f"{where}.")
+    kinds = [k for k in ("identity", "key", "cert_chain") if k in raw]
+    if len(kinds) != 1 or ("issuer" in raw) != (kinds == ["identity"]):
+        raise _fail(
+            path, where, "needs identity + issuer, or key, or cert_chain (one of them)",
+            EXAMPLE_SIGNER,
+        )  # fmt: skip
+    if kinds == ["identity"]:
+        identity, issuer = raw["identity"], raw["issuer"]
+        if not (isinstance(identity, str) and identity and isinstance(issuer, str) and issuer):
+            raise _fail(path, where, "identity and issuer must be strings", EXAMPLE_SIGNER)
+        return Signer(identity=identity, issuer=issuer)
+    file = _policy_file(path, f"{where}.{kinds[0]}", raw[kinds[0]])
+    pem = file.read_bytes()
+    if b"-----BEGIN" not in pem:
+        raise _fail(path, f"{where}.{kinds[0]}", f"{file} is not PEM", "export it as PEM")
+    return Signer(key_pem=pem) if kinds == ["key"] else Signer(ca_pem=pem)
+
+
+def _signatures(path: Path, table: object) -> SignerPolicy:
+    if not isinstance(table, dict):
+        raise _fail(path, "signatures", "must be a table", "write [signatures] required = true")
+    _check_keys(path, "signatures", table, "signatures.")
+    required = table.get("required", False)
+    if not isinstance(required, bool):
+        raise _fail(path, "signatures.required", "must be true or false", "required = true")
+    root = table.get("trusted_root")
+    trusted = _policy_file(path, "signatures.trusted_root", root) if root is not None else None
+    raw = table.get("signers", [])
+    if not isinstance(raw, list):
+        raise _fail(path, "signatures.signers", "must be an array of tables", EXAMPLE_SIGNER)
+    signers = tuple(_signer(path, i, s) for i, s in enumerate(raw))
+    if required and not signers:
+        raise _fail(
+            path, "signatures.signers", "required = true needs accepted signers", EXAMPLE_SIGNER
+        )
+    return SignerPolicy(signers, trusted, required)
+
+
 def parse_policy(data: dict[str, Any], path: Path, rules: RuleSet) -> Policy:
     """Validate a policy table (the whole file, or [tool.mlsbom])."""
     _check_keys(path, "", data, "")
@@ -170,6 +230,7 @@ def parse_policy(data: dict[str, Any], path: Path, rules: RuleSet) -> Policy:
         lic_allowed,
         lic_denied,
         tuple(remote_allowed),
+        _signatures(path, data.get("signatures", {})),
     )
 
 

@@ -157,9 +157,7 @@ class GgufAnalyzer:
                 facts.append(LimitExceeded("seconds", seconds, None, reader.pos))
         return Analysis(facts, children)
 
-    def _parse(
-        self, r: _Reader, version: int, facts: list[Fact], children: list[Child]
-    ) -> None:
+    def _parse(self, r: _Reader, version: int, facts: list[Fact], children: list[Child]) -> None:
         tensors, kv_count = r.count(), r.count()
         if kv_count > MAX_KV or tensors > MAX_TENSORS:
             facts.append(LimitExceeded("gguf-entries", MAX_KV, max(kv_count, tensors), r.pos))

@@ -99,7 +99,7 @@ def config_facts(config: object) -> tuple[list[Fact], list[Child]]:
             blob = inner.get("module") if isinstance(inner, dict) else None
             if isinstance(blob, str):
                 try:
-                    data = base64.b64decode(blob[: MAX_CONFIG], validate=False)
+                    data = base64.b64decode(blob[:MAX_CONFIG], validate=False)
                 except (binascii.Error, ValueError):
                     data = b""
                 if data:

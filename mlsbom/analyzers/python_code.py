@@ -132,9 +132,7 @@ def _walk(tree: ast.Module) -> Iterator[tuple[ast.AST, bool]]:
     while stack:
         node, top = stack.pop()
         yield node, top
-        inner = top and not isinstance(
-            node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
-        )
+        inner = top and not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
         children = list(ast.iter_child_nodes(node))
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             # decorators and defaults run at definition time

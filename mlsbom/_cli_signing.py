@@ -1,0 +1,134 @@
+"""Signer options shared by `scan` and `verify`, and the `verify` report.
+
+`--identity/--issuer` (keyless), `--key PEM`, `--cert-chain PEM` and `--trusted-root JSON` become a
+`SignerPolicy`; a missing or unreadable file is a usage error (exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from mlsbom.errors import MlsbomError
+from mlsbom.facts import Fact
+from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch
+from mlsbom.signing.signers import SignerPolicy, signers_from
+
+F = TypeVar("F", bound=Callable[..., Any])
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def signer_options(func: F) -> F:
+    """Add the accepted-signer options to a command."""
+    options = [
+        click.option(
+            "--identity",
+            "identities",
+            multiple=True,
+            envvar="MLSBOM_IDENTITY",
+            help="Accepted keyless signer (certificate SAN: e-mail or workflow URI); repeatable.",
+        ),
+        click.option(
+            "--issuer",
+            "issuers",
+            multiple=True,
+            envvar="MLSBOM_ISSUER",
+            help="OIDC issuer of --identity (one for all, or one per --identity).",
+        ),
+        click.option("--key", "keys", multiple=True, type=_FILE, help="Accepted public key (PEM)."),
+        click.option(
+            "--cert-chain",
+            "cert_chains",
+            multiple=True,
+            type=_FILE,
+            help="Accepted CA certificate(s) (PEM) for certificate-chain signatures.",
+        ),
+        click.option(
+            "--trusted-root",
+            type=_FILE,
+            envvar="MLSBOM_TRUSTED_ROOT",
+            help="Sigstore trusted_root.json (private instance or rotated root) [default: the "
+            "production root embedded in sigstore-python; never fetched].",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def signer_policy(
+    identities: Sequence[str],
+    issuers: Sequence[str],
+    keys: Sequence[Path],
+    cert_chains: Sequence[Path],
+    trusted_root: Path | None,
+    required: bool = False,
+) -> SignerPolicy:
+    """The policy the flags describe; MlsbomError (exit 2) when they do not pair up."""
+    if issuers and not identities:
+        raise MlsbomError("--issuer without --identity", hint="give --identity with --issuer")
+    if identities and len(issuers) not in (1, len(identities)):
+        raise MlsbomError(
+            f"{len(identities)} --identity but {len(issuers)} --issuer",
+            hint="give one --issuer for all identities, or one per --identity",
+        )
+    pairs = [(i, issuers[0] if len(issuers) == 1 else issuers[n]) for n, i in enumerate(identities)]
+    try:
+        key_pems = [k.read_bytes() for k in keys]
+        ca_pems = [c.read_bytes() for c in cert_chains]
+    except OSError as exc:
+        raise MlsbomError(f"cannot read {exc.filename}: {exc.strerror}") from None
+    for path, pem in (*zip(keys, key_pems, strict=True), *zip(cert_chains, ca_pems, strict=True)):
+        if b"-----BEGIN" not in pem:
+            raise MlsbomError(f"{path} is not a PEM file", hint="export the key or CA as PEM")
+    return SignerPolicy(signers_from(pairs, key_pems, ca_pems), trusted_root, required)
+
+
+def _check_lines(check: SignatureCheck, mismatches: list[SignatureFileMismatch]) -> list[str]:
+    word = "VERIFIED" if check.intact else check.status.upper()
+    if check.status == "verified" and not check.intact:
+        word = "MISMATCH"
+    lines = [f"{word:<10} {check.covers}  [{check.material}]"]
+    if check.signer:
+        lines.append(f"  signer:  {check.signer}" + (f" ({check.issuer})" if check.issuer else ""))
+    lines.append(f"  files:   {check.files} as signed, {check.differ} differ")
+    lines += [f"  {m.problem:<8} {m.file}" for m in mismatches]
+    lines.append(f"  detail:  {check.detail}")
+    return lines
+
+
+def render_verify(results: Sequence[tuple[Path, list[Fact]]], fmt: str) -> tuple[str, bool]:
+    """The `verify` report and whether everything verified intact."""
+    checks = [
+        (sig, c, [m for m in facts if isinstance(m, SignatureFileMismatch)])
+        for sig, facts in results
+        for c in facts
+        if isinstance(c, SignatureCheck)
+    ]
+    ok = bool(checks) and all(c.intact for _, c, _ in checks)
+    if fmt == "json":
+        doc = {
+            "verified": ok,
+            "signatures": [
+                {
+                    "signature": str(sig),
+                    **{k: getattr(c, k) for k in c.__dataclass_fields__},
+                    "intact": c.intact,
+                    "mismatches": [{"file": m.file, "problem": m.problem} for m in ms],
+                }
+                for sig, c, ms in checks
+            ],
+        }
+        return json.dumps(doc, indent=2) + "\n", ok
+    lines: list[str] = []
+    for sig, check, mismatches in checks:
+        lines.append(f"{sig}")
+        lines += ["  " + line for line in _check_lines(check, mismatches)]
+    if not checks:
+        lines.append("UNSIGNED: no model.sig or .sigstore.json bundle found")
+    lines.append("OK: verified" if ok else "FAIL: not verified")
+    return "\n".join(lines) + "\n", ok

@@ -1,0 +1,249 @@
+"""Check the signatures found in a scan target: model.sig over a folder or file, detached bundles.
+
+Each signature file ends as one `SignatureCheck` fact (status: verified, untrusted, unchecked,
+invalid or malformed) plus a `SignatureFileMismatch` per file that differs from what was signed;
+`SignatureMissing` when the policy requires a signature and none verifies.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from mlsbom.digests import sha256_file
+from mlsbom.facts import Fact
+from mlsbom.signing.envelope import BundleError, Envelope, parse_bundle
+from mlsbom.signing.manifest import PREDICATE_TYPES, ManifestError, compare, parse_statement
+from mlsbom.signing.signers import SignerPolicy
+from mlsbom.signing.verify import (
+    SignatureError,
+    Verified,
+    verify_chain,
+    verify_keyless,
+    verify_public_key,
+)
+
+OMS_NAME = "model.sig"
+DETACHED_SUFFIXES = (".sigstore.json", ".sigstore")
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheck(Fact):
+    """The outcome of verifying one signature file."""
+
+    kind: ClassVar[str] = "signature"
+    status: str  # verified | untrusted | unchecked | invalid | malformed | mismatch
+    material: str  # keyless | public-key | certificate-chain | unknown
+    signer: str
+    issuer: str
+    covers: str  # the folder or file the signature is over
+    files: int  # files the signature covers that match it
+    differ: int  # files changed, missing or not covered
+    detail: str
+
+    @property
+    def intact(self) -> bool:
+        """Valid, trusted, and every file is as signed."""
+        return self.status == "verified" and self.differ == 0
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureFileMismatch(Fact):
+    """A file that differs from what the signature covers."""
+
+    kind: ClassVar[str] = "signature-file"
+    file: str
+    problem: str  # changed | missing | extra
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureMissing(Fact):
+    """The policy requires a valid signature from an accepted signer and the target has none."""
+
+    kind: ClassVar[str] = "signature-missing"
+    target: str
+    found: int  # signature files present (none of which verified)
+    reason: str
+
+
+def _failed(status: str, covers: Path, detail: object, material: str = "unknown") -> list[Fact]:
+    return [SignatureCheck(status, material, "", "", str(covers), 0, 0, str(detail)[:300])]
+
+
+def _verify(env: Envelope, policy: SignerPolicy, digest: bytes | None) -> Verified:
+    if env.material == "public-key":
+        return verify_public_key(env, policy.signers)
+    if env.material == "certificate-chain":
+        return verify_chain(env, policy.signers)
+    return verify_keyless(env, policy.signers, policy.trusted_root, digest)
+
+
+def _checked(
+    verified: Verified, env: Envelope, covers: Path, files: int, mismatches: list[Fact], what: str
+) -> list[Fact]:
+    who = f"signed by {verified.signer}" + (f" ({verified.issuer})" if verified.issuer else "")
+    detail = "; ".join(x for x in (who, what, verified.note) if x)
+    check = SignatureCheck(
+        verified.status, env.material, verified.signer, verified.issuer or "", str(covers),
+        files, len(mismatches), detail,
+    )  # fmt: skip
+    return [check, *mismatches]
+
+
+def check_model_sig(
+    sig: Path, root: Path, policy: SignerPolicy, known: Mapping[str, str] | None = None
+) -> list[Fact]:
+    """Verify an OpenSSF model.sig over `root` (its folder, or one file).
+
+    `known` maps paths relative to the folder to sha256 digests already computed by the scan.
+    """
+    try:
+        env = parse_bundle(sig.read_bytes())
+    except (BundleError, OSError) as exc:
+        return _failed("malformed", root, exc)
+    try:
+        verified = _verify(env, policy, None)
+    except SignatureError as exc:
+        return _failed(exc.status, root, exc, env.material)
+    try:
+        if env.payload is None:
+            raise ManifestError("model.sig carries no signed statement")
+        manifest = parse_statement(verified.payload or env.payload)
+        result = compare(manifest, root, sig, known)
+    except ManifestError as exc:
+        return _failed("malformed", root, exc, env.material)
+    except OSError as exc:
+        return _failed("malformed", root, f"cannot read the model: {exc}", env.material)
+    name = str(sig)
+    mismatches: list[Fact] = [
+        *(SignatureFileMismatch(f, "changed", name) for f in result.changed),
+        *(SignatureFileMismatch(f, "missing", name) for f in result.missing),
+        *(SignatureFileMismatch(f, "extra", name) for f in result.extra),
+    ]
+    what = f"{manifest.method}/{manifest.hash_type} manifest of {len(manifest.resources)} entries"
+    return _checked(verified, env, root, len(result.covered), mismatches, what)
+
+
+def check_detached(
+    bundle_path: Path, artifact: Path, policy: SignerPolicy, known: str | None = None
+) -> list[Fact]:
+    """Verify a detached Sigstore bundle (`FILE.sigstore.json`) over FILE (`known`: its sha256)."""
+    name = str(bundle_path)
+    if not artifact.is_file():
+        missing = SignatureFileMismatch(artifact.name, "missing", name)
+        return [SignatureCheck("invalid", "unknown", "", "", str(artifact), 0, 1,
+                               "the signed file is missing"), missing]  # fmt: skip
+    try:
+        env = parse_bundle(bundle_path.read_bytes())
+        digest = bytes.fromhex(known or sha256_file(artifact))
+    except (BundleError, OSError) as exc:
+        return _failed("malformed", artifact, exc)
+    try:
+        verified = _verify(env, policy, digest)
+    except SignatureError as exc:
+        if "digest" in str(exc).lower():  # the file is not the one that was signed
+            changed = SignatureFileMismatch(artifact.name, "changed", name)
+            check = SignatureCheck(
+                "mismatch", env.material, "", "", str(artifact), 0, 1, str(exc)[:300]
+            )
+            return [check, changed]
+        return _failed(exc.status, artifact, exc, env.material)
+    mismatches: list[Fact] = []
+    if env.payload is not None and digest.hex() not in _subject_digests(env.payload):
+        mismatches.append(SignatureFileMismatch(artifact.name, "changed", name))
+    what = f"detached bundle over {artifact.name}"
+    return _checked(verified, env, artifact, 1 - len(mismatches), mismatches, what)
+
+
+def check_signature(
+    sig: Path, covers: Path, policy: SignerPolicy, known: Mapping[str, str] | None = None
+) -> list[Fact]:
+    """Verify a signature file named by the user: a model-signing statement (model.sig) or a
+    detached bundle over one file, told apart by what it signs."""
+    try:
+        env = parse_bundle(sig.read_bytes())
+    except (BundleError, OSError) as exc:
+        return _failed("malformed", covers, exc)
+    if env.payload is not None and _is_model_signing(env.payload):
+        return check_model_sig(sig, covers, policy, known)
+    sha = (known or {}).get(".") if covers.is_file() else None
+    return check_detached(sig, covers, policy, sha)
+
+
+def _is_model_signing(payload: bytes) -> bool:
+    try:
+        doc = json.loads(payload)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(doc, dict) and doc.get("predicateType") in PREDICATE_TYPES
+
+
+def _subject_digests(payload: bytes) -> set[str]:
+    try:
+        doc = json.loads(payload)
+    except (ValueError, RecursionError):
+        return set()
+    subjects = doc.get("subject") if isinstance(doc, dict) else None
+    out = set()
+    for s in subjects if isinstance(subjects, list) else []:
+        d = s.get("digest") if isinstance(s, dict) else None
+        if isinstance(d, dict) and isinstance(d.get("sha256"), str):
+            out.add(d["sha256"])
+    return out
+
+
+def find_signatures(target: Path) -> list[tuple[Path, Path, str]]:
+    """(signature file, what it covers, kind) for a folder or a file target."""
+    found: list[tuple[Path, Path, str]] = []
+    if target.is_dir():
+        sig = target / OMS_NAME
+        if sig.is_file():
+            found.append((sig, target, "oms"))
+        for path in sorted(target.rglob("*.sigstore*")):
+            if ".git" in path.relative_to(target).parts:
+                continue
+            for suffix in DETACHED_SUFFIXES:
+                if path.name.endswith(suffix) and path.is_file():
+                    found.append((path, path.with_name(path.name[: -len(suffix)]), "detached"))
+    elif target.is_file():
+        for suffix in DETACHED_SUFFIXES:
+            bundle = target.with_name(target.name + suffix)
+            if bundle.is_file():
+                found.append((bundle, target, "detached"))
+        if target.name == OMS_NAME:
+            found.append((target, target.parent, "oms"))
+    return found
+
+
+def file_key(path: Path) -> Path:
+    """How digests are keyed: the real folder, the file's own name (links in it not followed)."""
+    return Path(os.path.realpath(path.parent)) / path.name
+
+
+def check_target(
+    target: Path, policy: SignerPolicy, known: Mapping[Path, str] | None = None
+) -> list[tuple[Path, list[Fact]]]:
+    """Every signature of the target, verified: (signature path, facts) pairs.
+
+    `known` maps `file_key` paths to sha256 digests the scan already computed.
+    """
+    known = known or {}
+    out: list[tuple[Path, list[Fact]]] = []
+    for sig, covers, kind in find_signatures(target):
+        if kind == "detached":
+            facts = check_detached(sig, covers, policy, known.get(file_key(covers)))
+        else:
+            root = Path(os.path.realpath(covers))
+            rel = {
+                p.relative_to(root).as_posix(): d
+                for p, d in known.items()
+                if p.is_relative_to(root)
+            }
+            facts = check_model_sig(sig, covers, policy, rel)
+        out.append((sig, facts))
+    return out

@@ -1,0 +1,84 @@
+"""The signature pass of a scan: after the walk and hashing, verify every target's signatures and
+attach the facts (and the findings the rules make of them) to the signature files' artefacts."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from mlsbom.facts import Fact
+from mlsbom.models import ArtifactRef, ArtifactResult, Format
+from mlsbom.rules import RuleSet
+from mlsbom.signing.check import (
+    DETACHED_SUFFIXES,
+    OMS_NAME,
+    SignatureCheck,
+    SignatureMissing,
+    check_target,
+    file_key,
+)
+from mlsbom.signing.signers import SignerPolicy
+
+
+def is_signature_name(name: str) -> bool:
+    """Whether a walked file is a signature the pass will verify."""
+    return name == OMS_NAME or name.endswith(DETACHED_SUFFIXES)
+
+
+def _target_facts(
+    target: str,
+    files: Mapping[ArtifactRef, Path],
+    digests: Mapping[Path, str | OSError],
+    policy: SignerPolicy,
+) -> tuple[dict[Path, list[Fact]], list[Fact]]:
+    """Facts per signature file, and facts about the target as a whole."""
+    known = {
+        file_key(path): d for path in files.values() if isinstance(d := digests.get(path), str)
+    }
+    by_sig = {file_key(sig): facts for sig, facts in check_target(Path(target), policy, known)}
+    checks = [f for facts in by_sig.values() for f in facts if isinstance(f, SignatureCheck)]
+    whole: list[Fact] = []
+    if policy.required and not any(c.intact for c in checks):
+        reason = (
+            "no signature was found"
+            if not checks
+            else f"none of its {len(checks)} signatures verifies intact for an accepted signer"
+        )
+        whole.append(SignatureMissing(target, len(checks), reason))
+    return by_sig, whole
+
+
+def attach(
+    targets: Sequence[str],
+    results: list[ArtifactResult],
+    files: Mapping[ArtifactRef, Path],
+    digests: Mapping[Path, str | OSError],
+    policy: SignerPolicy,
+    rules: RuleSet,
+) -> list[ArtifactResult]:
+    """Results with signature facts and findings added; pseudo artefacts where none exists."""
+    extra: dict[ArtifactRef, list[Fact]] = {}
+    keyed = {file_key(path): ref for ref, path in files.items()}
+    for target in targets:
+        if "://" in target:
+            continue
+        by_sig, whole = _target_facts(target, files, digests, policy)
+        for sig, facts in by_sig.items():
+            extra.setdefault(keyed.get(sig, ArtifactRef(str(sig))), []).extend(facts)
+        if whole:
+            extra.setdefault(ArtifactRef(target), []).extend(whole)
+    out = []
+    for art in results:
+        facts = extra.pop(art.ref, [])
+        out.append(_with(art, facts, rules) if facts else art)
+    for ref, facts in extra.items():
+        pseudo = ArtifactResult(ref, Format.REPOSITORY, None, (), ())
+        out.append(_with(pseudo, facts, rules))
+    return out
+
+
+def _with(art: ArtifactResult, facts: list[Fact], rules: RuleSet) -> ArtifactResult:
+    found = [*art.findings, *rules.judge(facts, art.ref)]
+    found.sort(key=lambda f: f.sort_key())
+    return dataclasses.replace(art, facts=(*art.facts, *facts), findings=tuple(found))
