@@ -89,12 +89,9 @@ def signer_policy(
 
 
 def _check_lines(check: SignatureCheck, mismatches: list[SignatureFileMismatch]) -> list[str]:
-    word = "VERIFIED" if check.intact else check.status.upper()
-    if check.status == "verified" and not check.intact:
-        word = "MISMATCH"
-    lines = [f"{word:<10} {check.covers}  [{check.material}]"]
+    lines = [f"{check.outcome.upper():<10} {check.covers}  [{check.material}]"]
     if check.signer:
-        lines.append(f"  signer:  {check.signer}" + (f" ({check.issuer})" if check.issuer else ""))
+        lines.append(f"  signer:  {check.signed_by}")
     lines.append(f"  files:   {check.files} as signed, {check.differ} differ")
     lines += [f"  {m.problem:<8} {m.file}" for m in mismatches]
     lines.append(f"  detail:  {check.detail}")

@@ -7,9 +7,20 @@ from collections import Counter
 from mlsbom import __version__
 from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
 from mlsbom.policy import Decision, rollup, verdict
+from mlsbom.signing.check import SignatureCheck
 
 _COLORS = {"fail": "\x1b[31m", "warn": "\x1b[33m", "pass": "\x1b[32m"}
 _RESET = "\x1b[0m"
+
+
+def _signature_line(check: SignatureCheck) -> str:
+    word = "intact" if check.intact else check.status
+    who = (
+        f" by {check.signer}" + (f" ({check.issuer})" if check.issuer else "")
+        if check.signer
+        else ""
+    )
+    return f"{word}{who}; {check.files} files as signed, {check.differ} differ ({check.material})"
 
 
 class TextReporter:
@@ -35,6 +46,11 @@ class TextReporter:
     def _artifact(self, art: ArtifactResult, tag: str) -> list[str]:
         size = f", {art.size:,} bytes" if art.size is not None else ""
         lines = [f"{self._tag(tag)}  {art.ref.display}  [{art.format.value}{size}]"]
+        lines += [
+            f"    signature: {_signature_line(c)}"
+            for c in art.facts
+            if isinstance(c, SignatureCheck)
+        ]
         for f in art.findings:
             lines.extend(self._finding(f))
         if art.explanation:

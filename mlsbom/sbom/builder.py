@@ -40,6 +40,7 @@ from mlsbom.provenance import (
     ShardIndexInfo,
 )
 from mlsbom.sbom.identity import ModelIdentity, hub_id, identify
+from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch
 
 _SEVERITY = {
     Severity.INFO: VulnerabilitySeverity.INFO,
@@ -64,6 +65,7 @@ class ModelFacts:
     shard_indexes: list[ShardIndexInfo] = field(default_factory=list)
     problems: list[ProvenanceProblem] = field(default_factory=list)
     extra: list[Fact] = field(default_factory=list)
+    signatures: list[tuple[SignatureCheck, dict[str, str]]] = field(default_factory=list)
 
 
 def _under(path: str, target: str) -> bool:
@@ -90,6 +92,11 @@ def gather(result: ScanResult) -> list[ModelFacts]:
                 model.shard_indexes.append(fact)
             elif isinstance(fact, ProvenanceProblem):
                 model.problems.append(fact)
+            elif isinstance(fact, SignatureCheck):
+                problems = {
+                    f.file: f.problem for f in art.facts if isinstance(f, SignatureFileMismatch)
+                }
+                model.signatures.append((fact, problems))
     return models
 
 
@@ -123,7 +130,7 @@ def _file_component(
                 ("parameters", fact.parameters),
             ]
     props += [("members", len(members) or None), ("verdict", _verdict([art, *members]))]
-    props += [(f"signature:{k}", v) for k, v in signature_properties(art)]
+    props += [(f"signature:{k}", v) for k, v in signature_properties(model, art)]
     hashes = [HashTypeFactory().from_hashlib_alg("sha256", art.sha256)] if art.sha256 else []
     return Component(
         type=ComponentType.FILE,
@@ -134,17 +141,31 @@ def _file_component(
     )
 
 
-def signature_properties(art: ArtifactResult) -> list[tuple[str, object]]:
-    """Signature status facts (from the signing pass, when present) as property pairs."""
+def signature_properties(model: ModelFacts, art: ArtifactResult) -> list[tuple[str, object]]:
+    """How the signatures over this file judged it (and, for a signature file, its result)."""
     out: list[tuple[str, object]] = []
+    for check, problems in model.signatures:
+        covers = check.covers.rstrip("/")
+        if art.ref.path == covers:
+            rel = art.ref.name
+        elif art.ref.path.startswith(covers + "/"):
+            rel = art.ref.path[len(covers) + 1 :]
+        else:
+            continue
+        status = problems.get(rel, check.status)
+        out += [("status", status), ("signer", check.signer), ("issuer", check.issuer)]
     for fact in art.facts:
-        if fact.kind.startswith("signature"):
-            status = getattr(fact, "status", None) or fact.kind
-            out.append(("status", status))
-            signer = getattr(fact, "signer", None)
-            if signer:
-                out.append(("signer", signer))
-    return out
+        if isinstance(fact, SignatureCheck):
+            out += [
+                ("result", "intact" if fact.intact else fact.status),
+                ("material", fact.material),
+                ("signer", fact.signer),
+                ("issuer", fact.issuer),
+                ("covers", fact.covers),
+                ("files", fact.files),
+                ("differ", fact.differ),
+            ]
+    return list(dict.fromkeys(out))
 
 
 def _licenses(card: ModelCardInfo | None) -> list[License]:

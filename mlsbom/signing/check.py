@@ -50,6 +50,18 @@ class SignatureCheck(Fact):
         """Valid, trusted, and every file is as signed."""
         return self.status == "verified" and self.differ == 0
 
+    @property
+    def outcome(self) -> str:
+        """One word for reports: the status, or `mismatch` when files differ."""
+        return (
+            "mismatch" if self.differ and self.status in ("verified", "mismatch") else self.status
+        )
+
+    @property
+    def signed_by(self) -> str:
+        """`signer (issuer)`, or empty when nobody is known."""
+        return f"{self.signer} ({self.issuer})" if self.issuer else self.signer
+
 
 @dataclass(frozen=True, slots=True)
 class SignatureFileMismatch(Fact):

@@ -108,7 +108,7 @@ def _check_subject(doc: dict[str, object], resources: Mapping[str, str]) -> None
         raise ManifestError("statement has no subject")
     claimed = subjects[0].get("digest", {})
     claimed = claimed.get("sha256") if isinstance(claimed, dict) else None
-    joined = b"".join(bytes.fromhex(resources[k]) for k in sorted(resources))
+    joined = b"".join(bytes.fromhex(d) for d in resources.values())  # in listed order
     if claimed is not None and hashlib.sha256(joined).hexdigest() != claimed:
         raise ManifestError("subject digest does not match the listed resources")
 
