@@ -29,8 +29,10 @@ def _fill(f: io.BufferedWriter | zipfile.ZipExtFile | object, nbytes: int) -> No
 def safetensors_file(path: Path, nbytes: int) -> Path:
     """One F32 tensor filling `nbytes` of data (rounded down to 4 bytes)."""
     n = nbytes // 4
-    header = {"__metadata__": {"format": "pt"}, "w": {"dtype": "F32", "shape": [n],
-              "data_offsets": [0, 4 * n]}}
+    header = {
+        "__metadata__": {"format": "pt"},
+        "w": {"dtype": "F32", "shape": [n], "data_offsets": [0, 4 * n]},
+    }
     raw = json.dumps(header).encode()
     raw += b" " * (-len(raw) % 8)
     with open(path, "wb") as f:
@@ -45,8 +47,10 @@ def _state_dict_pickle(storage_bytes: int) -> bytes:
         b"\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01X\x06\x00\x00\x00weightq\x02"
         b"ctorch._utils\n_rebuild_tensor_v2\nq\x03((X\x07\x00\x00\x00storageq\x04"
         b"ctorch\nFloatStorage\nq\x05X\x01\x00\x00\x000q\x06X\x03\x00\x00\x00cpuq\x07"
-        + b"J" + struct.pack("<i", storage_bytes // 4)
-        + b"tq\x08QK\x00J" + struct.pack("<i", storage_bytes // 4)
+        + b"J"
+        + struct.pack("<i", storage_bytes // 4)
+        + b"tq\x08QK\x00J"
+        + struct.pack("<i", storage_bytes // 4)
         + b"\x85q\tK\x01\x85q\n\x89ccollections\nOrderedDict\nq\x0b)Rq\x0ctq\rRq\x0es."
     )
     return body
@@ -66,8 +70,15 @@ def torch_zip(path: Path, nbytes: int) -> Path:
 def torch_legacy(path: Path, nbytes: int) -> Path:
     """Legacy torch.save: magic, protocol, sys info, the state dict, storage keys, raw storage."""
     with open(path, "wb") as f:
-        for obj in (0x1950A86A20F9469CFC6C, 1001, {"protocol_version": 1001,
-                    "little_endian": True, "type_sizes": {"short": 2, "int": 4, "long": 4}}):
+        for obj in (
+            0x1950A86A20F9469CFC6C,
+            1001,
+            {
+                "protocol_version": 1001,
+                "little_endian": True,
+                "type_sizes": {"short": 2, "int": 4, "long": 4},
+            },
+        ):
             f.write(pickle.dumps(obj, protocol=2))
         f.write(_state_dict_pickle(nbytes))
         f.write(pickle.dumps(["0"], protocol=2))

@@ -81,8 +81,10 @@ def main() -> None:
     print(f"| {'command':<36} | wall s | GB/s | x hashlib | peak RSS MB |")
     print(f"|{'-' * 38}|-------:|-----:|----------:|------------:|")
     for name, wall, rss in rows:
-        print(f"| {name:<36} | {wall:6.2f} | {total / wall / 1e9:4.2f} | {wall / base:9.2f} "
-              f"| {rss:11.0f} |")
+        print(
+            f"| {name:<36} | {wall:6.2f} | {total / wall / 1e9:4.2f} | {wall / base:9.2f} "
+            f"| {rss:11.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from mlsbom.facts import (
 from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
 from mlsbom.rules import RuleSet, load_rules
 from mlsbom.signing.scan_pass import attach, is_signature_name
+from mlsbom.signing.verify import warm_up
 from mlsbom.sources import FileSource, Source, SourceError, SourceLimit
 from mlsbom.walk import WalkItem, walk
 
@@ -51,6 +52,8 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
     files = {i.ref: i.source.path for i in items if isinstance(i.source, FileSource)}
     signed = any(is_signature_name(ref.name) for ref in files) or config.signatures.required
     hasher = Hasher(files.values()) if config.hash_files or signed else None
+    if signed:
+        warm_up()  # sigstore's import overlaps the hashing threads
     results: list[ArtifactResult] = []
     for _, found in walked:
         results.extend(cross_file.check(_scan_items(found, config, rules), rules))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from mlsbom.digests import sha256_file
+from mlsbom.digests import Hasher, sha256_file
 from mlsbom.facts import Fact
 from mlsbom.signing.envelope import BundleError, Envelope, parse_bundle
 from mlsbom.signing.manifest import PREDICATE_TYPES, ManifestError, compare, parse_statement
@@ -25,6 +25,7 @@ from mlsbom.signing.verify import (
     verify_chain,
     verify_keyless,
     verify_public_key,
+    warm_up,
 )
 
 OMS_NAME = "model.sig"
@@ -237,6 +238,23 @@ def file_key(path: Path) -> Path:
     return Path(os.path.realpath(path.parent)) / path.name
 
 
+def _hash_while_importing(target: Path, found: list[tuple[Path, Path, str]]) -> dict[Path, str]:
+    """SHA-256 of the target's files in background threads while sigstore is imported."""
+    if not found:
+        return {}
+    if target.is_dir():
+        files = [
+            p
+            for p in target.rglob("*")
+            if ".git" not in p.relative_to(target).parts and p.is_file()
+        ]
+    else:
+        files = [target]
+    hasher = Hasher(files)
+    warm_up()
+    return {file_key(p): d for p, d in hasher.results().items() if isinstance(d, str)}
+
+
 def check_target(
     target: Path, policy: SignerPolicy, known: Mapping[Path, str] | None = None
 ) -> list[tuple[Path, list[Fact]]]:
@@ -244,9 +262,11 @@ def check_target(
 
     `known` maps `file_key` paths to sha256 digests the scan already computed.
     """
-    known = known or {}
+    found = find_signatures(target)
+    if known is None:
+        known = _hash_while_importing(target, found)
     out: list[tuple[Path, list[Fact]]] = []
-    for sig, covers, kind in find_signatures(target):
+    for sig, covers, kind in found:
         if kind == "detached":
             facts = check_detached(sig, covers, policy, known.get(file_key(covers)))
         else:

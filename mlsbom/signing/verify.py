@@ -46,6 +46,12 @@ def _nobody(signers: Sequence[Signer]) -> str:
     return "unchecked" if not signers else "untrusted"
 
 
+def warm_up() -> None:
+    """Import sigstore's verifier now (about 0.4 s), e.g. while hashing threads run."""
+    import sigstore.models
+    import sigstore.verify  # noqa: F401
+
+
 def production_root() -> Path:
     """The Sigstore production trusted_root.json that sigstore-python ships."""
     store = importlib.resources.files("sigstore") / "_store"
