@@ -1,4 +1,4 @@
-"""Checks across the files of one folder: shadow weights and shard indexes.
+"""Checks across the files of one folder: shadow weights, shard indexes, remote-code modules.
 
 Run once after every file has been analysed; new facts are judged by the rules like any other and
 attached to the artefact they concern.
@@ -7,6 +7,7 @@ attached to the artefact they concern.
 from __future__ import annotations
 
 import dataclasses
+import os
 import posixpath
 import re
 from collections import defaultdict
@@ -16,6 +17,7 @@ from typing import ClassVar
 from mlsbom.facts import Fact, TensorShapes
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
 from mlsbom.provenance import ShardIndexInfo
+from mlsbom.remote_code import RemoteCode
 from mlsbom.rules import RuleSet
 
 _PICKLE_CHECKPOINTS = {Format.PYTORCH_ZIP, Format.PYTORCH_LEGACY, Format.PICKLE}
@@ -42,6 +44,16 @@ class ShardIndexMismatch(Fact):
     index: str
     shard: str
     problem: str  # missing | unindexed
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteCodeMissing(Fact):
+    """An `auto_map` names a module of this repository that is not in the scanned folder."""
+
+    kind: ClassVar[str] = "remote-code-missing"
+    file: str
+    module: str
+    reference: str
 
 
 def _folder(path: str) -> str:
@@ -75,6 +87,9 @@ def check(results: list[ArtifactResult], rules: RuleSet) -> list[ArtifactResult]
                 differs, detail = _compare(st_shapes, pt_shapes)
                 extra[names[name].ref].append(ShadowWeights(weights[0], name, differs, detail))
         _shards(names, extra)
+    paths = {r.ref.path for r in top}
+    for r in top:
+        _remote_modules(r, paths, extra)
     if not extra:
         return results
     out = []
@@ -138,3 +153,19 @@ def _shards(names: dict[str, ArtifactResult], extra: dict[ArtifactRef, list[Fact
         m = _SHARD.match(name)
         if m and m.group(1) in prefixes and name not in indexed:
             extra[r.ref].append(ShardIndexMismatch("index", name, "unindexed"))
+
+
+def _remote_modules(
+    r: ArtifactResult, paths: set[str], extra: dict[ArtifactRef, list[Fact]]
+) -> None:
+    """Modules a config makes the loader import from this repository, but which are absent."""
+    folder = _folder(r.ref.path)
+    seen: set[str] = set()
+    for fact in r.facts:
+        if not isinstance(fact, RemoteCode) or fact.other_repo or fact.module in seen:
+            continue
+        seen.add(fact.module)
+        module = fact.module.replace(".", "/") + ".py"
+        path = posixpath.join(folder, module)
+        if path not in paths and not os.path.isfile(path):  # a single-file target: look beside
+            extra[r.ref].append(RemoteCodeMissing(fact.file, module, fact.reference))

@@ -53,6 +53,15 @@ def test_real_chat_templates_pass(path: Path) -> None:
     assert result.findings == ()
 
 
+def test_remote_code_module_present_beside_the_config(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text('{"auto_map": {"AutoModel": "modeling_x.XModel"}}')
+    assert "remote-code-missing" in {f.rule_id for f in _scan(tmp_path).findings}
+    (tmp_path / "modeling_x.py").write_text("class XModel:\n    pass\n")
+    for target in (tmp_path, tmp_path / "config.json"):  # a folder, or the config alone
+        rules = {f.rule_id for f in _scan(target).findings}
+        assert "remote-code-required" in rules and "remote-code-missing" not in rules
+
+
 def test_remote_code_names_modules_and_other_repos() -> None:
     facts = [
         f
