@@ -10,6 +10,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -34,6 +35,25 @@ _spec_option = click.option(
     show_default=True,
     help="CycloneDX specification version of the BOM.",
 )
+
+
+def _policy_options(purpose: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--policy, --no-policy and --debug for the commands besides scan."""
+
+    def add(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.option("--debug", is_flag=True, help="Show tracebacks for tool errors.")(func)
+        func = click.option(
+            "--no-policy", is_flag=True, help="Ignore .mlsbom.toml / [tool.mlsbom]."
+        )(func)
+        return click.option(
+            "--policy",
+            "policy_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            envvar="MLSBOM_POLICY",
+            help=purpose,
+        )(func)
+
+    return add
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -162,15 +182,7 @@ def _scan_and_decide(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the BOM here."
 )
 @_spec_option
-@click.option(
-    "--policy",
-    "policy_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="MLSBOM_POLICY",
-    help="Policy file whose waivers and overrides apply to the recorded findings.",
-)
-@click.option("--no-policy", is_flag=True, help="Ignore .mlsbom.toml / [tool.mlsbom].")
-@click.option("--debug", is_flag=True, help="Show tracebacks for tool errors.")
+@_policy_options("Policy file whose waivers and overrides apply to the recorded findings.")
 def sbom(
     targets: tuple[str, ...],
     output: Path | None,
@@ -208,15 +220,7 @@ def sbom(
     show_default=True,
     help="Report format.",
 )
-@click.option(
-    "--policy",
-    "policy_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="MLSBOM_POLICY",
-    help="Policy file whose [signatures] signers are accepted too.",
-)
-@click.option("--no-policy", is_flag=True, help="Ignore .mlsbom.toml / [tool.mlsbom].")
-@click.option("--debug", is_flag=True, help="Show tracebacks for tool errors.")
+@_policy_options("Policy file whose [signatures] signers are accepted too.")
 def verify(
     target: Path,
     signature: Path | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.resources
 from collections.abc import Sequence
@@ -44,6 +45,14 @@ class SignatureError(Exception):
 
 def _nobody(signers: Sequence[Signer]) -> str:
     return "unchecked" if not signers else "untrusted"
+
+
+def _not_accepted(
+    signers: Sequence[Signer], relevant: Sequence[Signer], option: str, why: str, valid: Verified
+) -> Verified:
+    """A cryptographically valid signature that no accepted signer vouches for."""
+    note = f"no {option} given to trust it" if not relevant else why
+    return dataclasses.replace(valid, status=_nobody(signers), note=note)
 
 
 def warm_up() -> None:
@@ -172,12 +181,8 @@ def verify_chain(env: Envelope, signers: Sequence[Signer]) -> Verified:
             ) from None
         if _chain_ok(leaf, pool, roots):
             return Verified("verified", who, by, env.payload)
-    note = (
-        "no --cert-chain given to trust it"
-        if not cas
-        else "the chain does not lead to an accepted CA certificate"
-    )
-    return Verified(_nobody(signers), who, by, env.payload, note)
+    why = "the chain does not lead to an accepted CA certificate"
+    return _not_accepted(signers, cas, "--cert-chain", why, Verified("", who, by, env.payload))
 
 
 def _identity(cert: x509.Certificate) -> tuple[str, str | None]:
@@ -263,9 +268,6 @@ def verify_keyless(
         raise SignatureError("invalid", f"{exc}") from None
     if judge.accepted:
         return Verified("verified", signer, issuer, env.payload)
-    note = (
-        "no --identity/--issuer given to trust it"
-        if not signers
-        else "not an accepted --identity/--issuer"
-    )
-    return Verified(_nobody(signers), signer, issuer, env.payload, note)
+    why = "not an accepted --identity/--issuer"
+    valid = Verified("", signer, issuer, env.payload)
+    return _not_accepted(signers, signers, "--identity/--issuer", why, valid)
