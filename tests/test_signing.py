@@ -322,6 +322,24 @@ def test_hostile_statements_are_malformed_findings(tmp_path: Path, name: str) ->
     assert code == 1 and "signature-malformed" in out
 
 
+def test_absurd_shard_ranges_are_not_read(tmp_path: Path) -> None:
+    key = mint.new_key()
+    (tmp_path / "pub.pem").write_bytes(mint.public_pem(key))
+    model = make_model(tmp_path / "model")
+    res = [
+        {"name": "model.safetensors:0:99999999999999", "algorithm": "sha256", "digest": "ab" * 32},
+        {
+            "name": "model.safetensors:0:99999999999999999",
+            "algorithm": "sha256",
+            "digest": "cd" * 32,
+        },
+    ]
+    payload = mint.oms_statement(model, method="shards", resources=res)
+    signed(model, mint.key_bundle(payload, key))
+    code, out = verify(model, "--key", tmp_path / "pub.pem")
+    assert code == 1 and "changed  model.safetensors" in out and "missing" not in out
+
+
 HOSTILE_BUNDLES = {
     "not-json": b"{nope",
     "array": b"[]",
