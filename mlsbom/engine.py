@@ -162,9 +162,7 @@ def _scan_one(
 def _analyse(
     task: _Task, head: bytes, size: int | None, config: ScanConfig, rules: RuleSet
 ) -> tuple[Format, list[Fact], list[Child]]:
-    limits = config.limits
     name = task.name_hint or task.ref.name
-    facts: list[Fact] = []
     forced = task.force
     fmt = forced or detect(head, Hint(name, size))
     if fmt is Format.UNKNOWN:
@@ -175,30 +173,31 @@ def _analyse(
         )
         if fallback is not None:
             fmt = forced = fallback
-    if forced is None:
-        mismatch = _extension_fact(name, fmt, rules)
-        if mismatch is not None:
-            facts.append(mismatch)
+    final, facts, children = _run_analyzer(task, fmt, head, size, config)
+    # judged on the final format: containers are classified by their members (a .keras zip)
+    mismatch = None if forced else _extension_fact(name, final, rules)
+    return final, [mismatch, *facts] if mismatch else facts, children
+
+
+def _run_analyzer(
+    task: _Task, fmt: Format, head: bytes, size: int | None, config: ScanConfig
+) -> tuple[Format, list[Fact], list[Child]]:
+    """The format's analyser, inside the per-artefact boundary (limits, errors: facts)."""
+    limits = config.limits
     if size is not None and size > limits.max_file_bytes:
-        facts.append(LimitExceeded("file-bytes", limits.max_file_bytes, size))
-        return fmt, facts, []
+        return fmt, [LimitExceeded("file-bytes", limits.max_file_bytes, size)], []
     job = Job(task.ref, task.source, fmt, head, size, limits, time.monotonic() + limits.max_seconds)  # type: ignore[arg-type]
     try:
         analysis = BY_FORMAT[fmt].analyze(job)
     except SourceLimit as exc:
-        facts.append(LimitExceeded(exc.limit, exc.maximum))
-        return fmt, facts, []
+        return fmt, [LimitExceeded(exc.limit, exc.maximum)], []
     except (SourceError, OSError, EOFError) as exc:
-        facts.append(Unreadable(f"{type(exc).__name__}: {exc}"))
-        return fmt, facts, []
+        return fmt, [Unreadable(f"{type(exc).__name__}: {exc}")], []
     except (RecursionError, MemoryError) as exc:
-        facts.append(LimitExceeded(type(exc).__name__, 0))
-        return fmt, facts, []
+        return fmt, [LimitExceeded(type(exc).__name__, 0)], []
     except Exception as exc:  # the per-artefact boundary: fail closed, keep scanning
-        facts.append(InternalError(f"{type(exc).__name__}: {exc}"))
-        return fmt, facts, []
-    facts.extend(analysis.facts)
-    return analysis.format or fmt, facts, analysis.children
+        return fmt, [InternalError(f"{type(exc).__name__}: {exc}")], []
+    return analysis.format or fmt, list(analysis.facts), analysis.children
 
 
 def _child_tasks(

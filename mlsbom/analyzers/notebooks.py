@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.analyzers.python_code import PythonSyntaxError, python_facts, read_text
+from mlsbom.analyzers.python_code import (
+    PythonSideEffect,
+    PythonSyntaxError,
+    python_facts,
+    read_text,
+)
 from mlsbom.facts import Fact, LimitExceeded, ParseError
 from mlsbom.models import Format
 
@@ -59,7 +64,9 @@ def cell_facts(source: str, index: int) -> list[Fact]:
         else:
             python_lines.append(line)
     code = python_facts("\n".join(python_lines), cell=index)
-    facts.extend(f for f in code if not isinstance(f, PythonSyntaxError))  # IPython syntax
+    # IPython syntax is not an error; top-level calls are what cells are for (a person runs them,
+    # nothing imports them), so only the dangerous-call and obfuscation checks apply
+    facts.extend(f for f in code if not isinstance(f, PythonSyntaxError | PythonSideEffect))
     return facts
 
 
