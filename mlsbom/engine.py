@@ -55,8 +55,15 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
     if signed:
         warm_up()  # sigstore's import overlaps the hashing threads
     results: list[ArtifactResult] = []
-    for _, found in walked:
-        results.extend(cross_file.check(_scan_items(found, config, rules), rules))
+    for target, found in walked:
+        scanned = cross_file.check(_scan_items(found, config, rules), rules)
+        if target.startswith("hf://"):
+            from mlsbom.hub.source import HubSource
+            from mlsbom.hub.walk import summarise
+
+            remote = [i.source for i in found if isinstance(i.source, HubSource)]
+            scanned = summarise(target, scanned, remote)
+        results.extend(scanned)
     if hasher is not None:
         digests = hasher.results()
         results = _with_digests(results, files, digests)

@@ -70,10 +70,16 @@ def _item(target: str, root: str, path: str, rel: str) -> WalkItem | None:
 
 def walk(target: str) -> Iterator[WalkItem]:
     """Yield every file under `target` in sorted order; raise TargetError if it does not exist."""
+    if target.startswith("hf://"):
+        from mlsbom.hub.walk import walk_hub
+
+        for ref, source, size, fmt in walk_hub(target):
+            yield WalkItem(ref, source, size, format=fmt)
+        return
     if "://" in target:
         raise TargetError(
             f"unsupported target {target!r}",
-            hint="scan a local file or folder (hf:// targets are not supported yet)",
+            hint="scan a local file or folder, or a hub repository as hf://org/name[@revision]",
         )
     if not os.path.lexists(target):
         raise TargetError(f"target not found: {target}", hint="check the path")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from mlsbom import __version__
+from mlsbom.hub.walk import HubRepository
 from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
 from mlsbom.policy import Decision, rollup, verdict
 from mlsbom.signing.check import SignatureCheck
@@ -21,6 +22,19 @@ def _signature_line(check: SignatureCheck) -> str:
         else ""
     )
     return f"{word}{who}; {check.files} files as signed, {check.differ} differ ({check.material})"
+
+
+def _hub_line(repo: HubRepository) -> str:
+    share = repo.bytes_read / repo.total_bytes if repo.total_bytes else 0.0
+    extra = "".join(
+        f", {k} {v}"
+        for k, v in (("author", repo.author), ("licence", repo.license), ("gated", repo.gated))
+        if v
+    )
+    return (
+        f"{repo.repo} @ {repo.commit}: {repo.files} files, {repo.total_bytes:,} bytes; "
+        f"read {repo.bytes_read:,} bytes ({share:.2%}){extra}"
+    )
 
 
 class TextReporter:
@@ -46,11 +60,11 @@ class TextReporter:
     def _artifact(self, art: ArtifactResult, tag: str) -> list[str]:
         size = f", {art.size:,} bytes" if art.size is not None else ""
         lines = [f"{self._tag(tag)}  {art.ref.display}  [{art.format.value}{size}]"]
-        lines += [
-            f"    signature: {_signature_line(c)}"
-            for c in art.facts
-            if isinstance(c, SignatureCheck)
-        ]
+        for fact in art.facts:
+            if isinstance(fact, SignatureCheck):
+                lines.append(f"    signature: {_signature_line(fact)}")
+            elif isinstance(fact, HubRepository):
+                lines.append(f"    hub: {_hub_line(fact)}")
         for f in art.findings:
             lines.extend(self._finding(f))
         if art.explanation:

@@ -31,6 +31,7 @@ from packageurl import PackageURL
 
 from mlsbom import __version__
 from mlsbom.facts import Fact, TensorSummary
+from mlsbom.hub.walk import HubFile
 from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
 from mlsbom.provenance import (
     ConfigSummary,
@@ -130,6 +131,12 @@ def _file_component(
                 ("parameters", fact.parameters),
             ]
     props += [("members", len(members) or None), ("verdict", _verdict([art, *members]))]
+    for fact in art.facts:
+        if isinstance(fact, HubFile):  # what the hub claims; not verified without a download
+            props += [
+                ("hub:claimed-sha256", fact.claimed_sha256),
+                ("hub:bytes-read", fact.bytes_read),
+            ]
     props += [(f"signature:{k}", v) for k, v in signature_properties(model, art)]
     hashes = [HashTypeFactory().from_hashlib_alg("sha256", art.sha256)] if art.sha256 else []
     return Component(

@@ -1,0 +1,83 @@
+"""Walk a hub repository: one artefact per listed file, read remotely, plus the repository."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from mlsbom.facts import Fact
+from mlsbom.hub.remote import Listing, list_repo
+from mlsbom.hub.source import HubSource
+from mlsbom.hub.target import parse
+from mlsbom.models import ArtifactRef, ArtifactResult, Format
+
+
+@dataclass(frozen=True, slots=True)
+class HubRepository(Fact):
+    """A hub repository as listed: resolved commit, metadata, and how much of it was read."""
+
+    kind: ClassVar[str] = "hub-repository"
+    repo: str
+    repo_type: str
+    commit: str
+    endpoint: str
+    author: str | None
+    license: str | None
+    gated: str | None
+    security: str | None
+    files: int
+    total_bytes: int
+    bytes_read: int
+
+
+@dataclass(frozen=True, slots=True)
+class HubFile(Fact):
+    """A file as the hub lists it: the LFS sha256 it claims (not verified), and bytes read."""
+
+    kind: ClassVar[str] = "hub-file"
+    path: str
+    size: int
+    claimed_sha256: str | None
+    bytes_read: int
+
+
+def walk_hub(
+    target: str,
+) -> Iterator[tuple[ArtifactRef, HubSource | None, int | None, Format | None]]:
+    """(ref, source, size, preset format) for the repository and each of its files."""
+    listing = list_repo(parse(target))
+    base = target.rstrip("/")
+    yield ArtifactRef(base), None, None, Format.REPOSITORY
+    for f in sorted(listing.files, key=lambda f: f.path):
+        size = f.size if f.size is not None else 0
+        yield ArtifactRef(f"{base}/{f.path}"), HubSource(listing, f.path, size), size, None
+
+
+def summarise(
+    target: str, results: list[ArtifactResult], sources: Sequence[HubSource]
+) -> list[ArtifactResult]:
+    """Add what was read (per file and for the repository) once the target is scanned."""
+    if not sources:
+        return results
+    listing: Listing = sources[0].listing
+    base = target.rstrip("/")
+    by_ref = {ArtifactRef(f"{base}/{s.path}"): s for s in sources}
+    claimed = {f.path: f.lfs_sha256 for f in listing.files}
+    total = sum(s.size for s in sources)
+    read = sum(s.bytes_read for s in sources)
+    repo_fact = HubRepository(
+        listing.target.repo_id, listing.target.repo_type, listing.commit, listing.endpoint,
+        listing.author, listing.license, listing.gated, listing.security, len(sources), total, read,
+    )  # fmt: skip
+    out = []
+    for r in results:
+        src = by_ref.get(r.ref)
+        if src is not None:
+            fact: Fact = HubFile(src.path, src.size, claimed.get(src.path), src.bytes_read)
+            r = dataclasses.replace(r, facts=(*r.facts, fact))
+        elif r.ref == ArtifactRef(base):
+            r = dataclasses.replace(r, facts=(*r.facts, repo_fact))
+        out.append(r)
+    return out

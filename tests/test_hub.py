@@ -1,0 +1,211 @@
+"""hf:// targets against a hub stand-in on 127.0.0.1, through the real huggingface_hub client.
+
+No test reaches the internet: HF_ENDPOINT points at fixtures/hub_standin.py for each test.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from mlsbom._cli import cli
+from mlsbom.errors import TargetError
+from mlsbom.hub.target import parse
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+sys.path.insert(0, str(FIXTURES))
+
+from hub_standin import Repo, StandIn  # noqa: E402
+
+DEMO = FIXTURES / "demo"
+COMMIT = "fedcba9876543210fedcba9876543210fedcba98"
+
+
+def demo_files() -> dict[str, bytes | Path]:
+    return {p.relative_to(DEMO).as_posix(): p for p in DEMO.rglob("*") if p.is_file()}
+
+
+def safetensors_bytes(tensor_bytes: int) -> bytes:
+    header = json.dumps(
+        {"w": {"dtype": "U8", "shape": [tensor_bytes], "data_offsets": [0, tensor_bytes]}}
+    ).encode()
+    header += b" " * (-len(header) % 8)
+    return len(header).to_bytes(8, "little") + header + bytes(tensor_bytes)
+
+
+@pytest.fixture()
+def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[StandIn]:
+    big = safetensors_bytes(24 << 20)
+    bad_header = (10**9).to_bytes(8, "little") + b'{"w": {}}'
+    repos = {
+        "acme/demo": Repo(
+            demo_files(),
+            commit=COMMIT,
+            meta={
+                "author": "acme",
+                "cardData": {"license": "apache-2.0"},
+                "gated": False,
+                "securityRepoStatus": {"scansDone": True, "filesWithIssues": []},
+            },
+        ),
+        "acme/big": Repo({"model.safetensors": big, "config.json": b'{"model_type": "bert"}'}),
+        "acme/faults": Repo(
+            {
+                "server_error.bin": b"\x80\x04K\x01.",
+                "truncated.safetensors": safetensors_bytes(1 << 20),
+                "lying.safetensors": safetensors_bytes(1 << 20),
+                "hangs.pkl": b"\x80\x04K\x01.",
+                "huge_header.safetensors": bad_header,
+                "ok.json": b"{}",
+            },
+            faults={
+                "server_error.bin": "status:503",
+                "truncated.safetensors": "truncate",
+                "lying.safetensors": "lie",
+                "hangs.pkl": "hang",
+            },
+        ),
+        "acme/gated": Repo({"a.txt": b"x"}, status=401),
+        "acme/broken": Repo({"a.txt": b"x"}, status=500),
+        "datasets/acme/data": Repo({"train.pkl": b"cos\nsystem\n(S'echo mlsbom-fixture'\ntR."}),
+    }
+    with StandIn(repos) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        monkeypatch.delenv("HF_TOKEN", raising=False)
+        monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+        monkeypatch.setenv("MLSBOM_HUB_TIMEOUT", "2")
+        yield server
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def scan_json(target: str) -> tuple[int, dict[str, Any]]:
+    code, out, err = run("scan", target, "--format", "json")
+    assert code in (0, 1), err
+    return code, json.loads(out)
+
+
+def facts(doc: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [f for a in doc["artifacts"] for f in a["facts"] if f["kind"] == kind]
+
+
+def findings_by_file(doc: dict[str, Any], base: str) -> set[tuple[str, str]]:
+    return {
+        (a["path"].removeprefix(base).lstrip("/"), f["rule_id"])
+        for a in doc["artifacts"]
+        for f in a["findings"]
+    }
+
+
+def test_hub_scan_matches_local_scan(hub: StandIn) -> None:
+    code, remote = scan_json("hf://acme/demo")
+    local_code, local = scan_json(str(DEMO))
+    assert code == local_code == 1
+    assert findings_by_file(remote, "hf://acme/demo") == findings_by_file(local, str(DEMO))
+    [repo] = facts(remote, "hub-repository")
+    assert repo["commit"] == COMMIT and repo["author"] == "acme"
+    assert repo["license"] == "apache-2.0" and repo["files"] == len(demo_files())
+    assert 0 < repo["bytes_read"] <= repo["total_bytes"]
+    claimed = {f["path"]: f["claimed_sha256"] for f in facts(remote, "hub-file")}
+    assert claimed["model.safetensors"] and claimed["config.json"] is None
+
+
+def test_text_report_says_how_much_was_read(hub: StandIn) -> None:
+    code, out, _ = run("scan", "hf://acme/big")
+    assert code == 0
+    assert "hub: acme/big @ " in out and "read " in out
+
+
+def test_only_the_safetensors_header_is_read(hub: StandIn) -> None:
+    _, doc = scan_json("hf://acme/big")
+    [repo] = facts(doc, "hub-repository")
+    assert repo["total_bytes"] > 24 << 20
+    assert repo["bytes_read"] < repo["total_bytes"] / 100, repo
+
+
+def test_revision_pinning(hub: StandIn) -> None:
+    code, doc = scan_json(f"hf://acme/demo@{COMMIT}")
+    assert facts(doc, "hub-repository")[0]["commit"] == COMMIT
+    code, _, err = run("scan", "hf://acme/demo@not-a-revision")
+    assert code == 2 and "revision not found" in err
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("hf://acme/missing", "repository not found"),
+        ("hf://acme/gated", "gated"),
+        ("hf://acme/broken", "HTTP 500"),
+        ("hf://../etc", "not a hub repository"),
+    ],
+)
+def test_listing_errors_exit_2(hub: StandIn, target: str, message: str) -> None:
+    code, _, err = run("scan", target)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+
+
+def test_unreachable_hub_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens on the discard port
+    monkeypatch.setenv("MLSBOM_HUB_TIMEOUT", "2")
+    code, _, err = run("scan", "hf://acme/demo")
+    assert code == 2 and "cannot reach the hub" in err
+
+
+def test_file_faults_are_findings_naming_the_file(hub: StandIn) -> None:
+    code, doc = scan_json("hf://acme/faults")
+    assert code == 1
+    rules = findings_by_file(doc, "hf://acme/faults")
+    for name in ("server_error.bin", "truncated.safetensors", "hangs.pkl"):
+        assert any(path == name and rule == "unreadable" for path, rule in rules), (name, rules)
+    # a Content-Length larger than the body: the bytes asked for arrived, the rest is not awaited
+    assert not any(path == "lying.safetensors" for path, _ in rules)
+    assert any(path == "huge_header.safetensors" for path, _ in rules)
+    assert not any(path == "ok.json" for path, _ in rules)
+
+
+def test_dataset_targets(hub: StandIn) -> None:
+    code, doc = scan_json("hf://datasets/acme/data")
+    assert code == 1
+    assert ("train.pkl", "pickle-dangerous-import") in findings_by_file(
+        doc, "hf://datasets/acme/data"
+    )
+
+
+def test_hub_sbom_records_the_claimed_digests(hub: StandIn, tmp_path: Path) -> None:
+    bom = tmp_path / "bom.json"
+    code, _, err = run("sbom", "hf://acme/demo", "-o", str(bom))
+    assert code == 0, err
+    files = json.loads(bom.read_text())["metadata"]["component"]["components"]
+    props = {c["name"]: {p["name"]: p["value"] for p in c.get("properties", [])} for c in files}
+    assert len(props["model.safetensors"]["mlsbom:hub:claimed-sha256"]) == 64
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hf://org/name", ("model", "org/name", None)),
+        ("hf://org/name@v1.0", ("model", "org/name", "v1.0")),
+        ("hf://datasets/org/name@main", ("dataset", "org/name", "main")),
+        ("hf://spaces/org/app", ("space", "org/app", None)),
+        ("hf://gpt2", ("model", "gpt2", None)),
+    ],
+)
+def test_target_parsing(text: str, expected: tuple[str, str, str | None]) -> None:
+    t = parse(text)
+    assert (t.repo_type, t.repo_id, t.revision) == expected
+
+
+@pytest.mark.parametrize("text", ["hf://", "hf://a/b/c", "hf://org/../x", "hf:// spaces"])
+def test_bad_targets(text: str) -> None:
+    with pytest.raises(TargetError):
+        parse(text)
