@@ -70,7 +70,12 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("targets", nargs=-1, required=True)
+@click.argument("targets", nargs=-1)
+@click.option(
+    "--hf-cache",
+    is_flag=True,
+    help="Also scan every repository in the local Hugging Face cache (HF_HUB_CACHE).",
+)
 @click.option(
     "--format",
     "fmt",
@@ -121,6 +126,7 @@ def cli() -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks for tool errors.")
 def scan(
     targets: tuple[str, ...],
+    hf_cache: bool,
     fmt: str,
     output: Path | None,
     fail_on: str | None,
@@ -143,8 +149,9 @@ def scan(
         signers = signer_policy(
             identities, issuers, keys, cert_chains, trusted_root, require_signature
         )
+        chosen = _with_cache(targets, hf_cache)
         config = ScanConfig(explain=explain, hash_files=sbom_path is not None, signatures=signers)
-        rules, result, decision = _scan_and_decide(targets, config, policy_path, no_policy, fail_on)
+        rules, result, decision = _scan_and_decide(chosen, config, policy_path, no_policy, fail_on)
         if sbom_path is not None:
             from mlsbom.sbom.render import render_sbom
 
@@ -154,6 +161,20 @@ def scan(
         return EXIT_PASS if decision.passed else EXIT_FAIL
 
     sys.exit(_guarded(run, debug))
+
+
+def _with_cache(targets: tuple[str, ...], hf_cache: bool) -> tuple[str, ...]:
+    """The targets, plus every cached hub repository with --hf-cache; at least one target."""
+    if hf_cache:
+        from mlsbom.hub.cache import cached_repos, hub_cache_root
+
+        repos = cached_repos()
+        if not repos and not targets:
+            raise MlsbomError(f"no repositories in the Hugging Face cache {hub_cache_root()}")
+        targets = (*targets, *(str(r) for r in repos))
+    if not targets:
+        raise MlsbomError("no target given", hint="mlsbom scan PATH|hf://org/name, or --hf-cache")
+    return targets
 
 
 def _scan_and_decide(

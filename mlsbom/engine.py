@@ -23,6 +23,7 @@ from mlsbom.facts import (
     LimitExceeded,
     Unreadable,
 )
+from mlsbom.hub import cache
 from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
 from mlsbom.rules import RuleSet, load_rules
 from mlsbom.signing.scan_pass import attach, is_signature_name
@@ -51,7 +52,9 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
     items = [item for _, found in walked for item in found]
     files = {i.ref: i.source.path for i in items if isinstance(i.source, FileSource)}
     signed = any(is_signature_name(ref.name) for ref in files) or config.signatures.required
-    hasher = Hasher(files.values()) if config.hash_files or signed else None
+    cached = [t for t in targets if "://" not in t and os.path.isdir(t) and cache.layout(t)]
+    hashed = config.hash_files or signed or bool(cached)
+    hasher = Hasher(files.values()) if hashed else None
     if signed:
         warm_up()  # sigstore's import overlaps the hashing threads
     results: list[ArtifactResult] = []
@@ -69,6 +72,8 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
         results = _with_digests(results, files, digests)
         if signed:
             results = attach(targets, results, files, digests, config.signatures, rules)
+        for target in cached:  # blobs re-hashed and compared with their names
+            results = cache.attach(target, results, files, digests, rules)
     results.sort(key=lambda a: a.ref)
     return ScanResult(tuple(targets), tuple(results))
 

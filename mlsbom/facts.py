@@ -237,6 +237,7 @@ def fact_kinds() -> dict[str, type[Fact]]:
     """Every fact class by kind, including those analyser modules define (imported first)."""
     import mlsbom.analyzers
     import mlsbom.cross_file
+    import mlsbom.hub.cache
     import mlsbom.hub.walk
     import mlsbom.policy
     import mlsbom.provenance

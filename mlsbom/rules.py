@@ -26,7 +26,7 @@ from typing import Any
 
 from mlsbom.errors import RuleError
 from mlsbom.facts import Fact, GlobalRef, fact_kinds, field_names
-from mlsbom.models import ArtifactRef, Finding, Location, Severity
+from mlsbom.models import ArtifactRef, ArtifactResult, Finding, Location, Severity
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -331,3 +331,12 @@ def load_rules(folder: Path | None = None) -> RuleSet:
     if len(set(ids)) != len(ids):
         raise RuleError("duplicate rule ids")
     return RuleSet(rules, lists, _load_extensions(folder / "formats" / "extensions.toml"))
+
+
+def add_facts(art: ArtifactResult, facts: list[Fact], rules: RuleSet) -> ArtifactResult:
+    """The artefact with more facts, and the findings the rules make of them."""
+    import dataclasses
+
+    found = [*art.findings, *rules.judge(facts, art.ref)]
+    found.sort(key=lambda f: f.sort_key())
+    return dataclasses.replace(art, facts=(*art.facts, *facts), findings=tuple(found))

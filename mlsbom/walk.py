@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mlsbom.errors import TargetError
 from mlsbom.facts import Fact, NotRegularFile, SymlinkOutsideRoot
+from mlsbom.hub.cache import layout, snapshot_target
 from mlsbom.models import ArtifactRef, Format
 from mlsbom.sources import FileSource, Source
 
@@ -45,7 +46,9 @@ def _file_type(mode: int) -> str:
     return "special file"
 
 
-def _item(target: str, root: str, path: str, rel: str) -> WalkItem | None:
+def _item(
+    target: str, root: str, path: str, rel: str, link_root: str | None = None
+) -> WalkItem | None:
     ref = ArtifactRef(_display(target, rel))
     try:
         st = os.lstat(path)
@@ -53,7 +56,7 @@ def _item(target: str, root: str, path: str, rel: str) -> WalkItem | None:
         return WalkItem(ref, None, None, (NotRegularFile(f"unreadable ({exc.strerror})"),))
     if stat.S_ISLNK(st.st_mode):
         real = os.path.realpath(path)
-        if not _within(real, root):
+        if not (_within(real, root) or (link_root is not None and _within(real, link_root))):
             return WalkItem(ref, None, None, (SymlinkOutsideRoot(os.readlink(path)),))
         try:
             st = os.stat(path)
@@ -83,6 +86,11 @@ def walk(target: str) -> Iterator[WalkItem]:
         )
     if not os.path.lexists(target):
         raise TargetError(f"target not found: {target}", hint="check the path")
+    link_root = None
+    cache = layout(target) if os.path.isdir(target) else None
+    if cache is not None:  # an HF cache: walk the snapshot, follow its links into blobs/ only
+        target = snapshot_target(target, cache)
+        link_root = os.path.realpath(cache.repo_dir / "blobs")
     root = os.path.realpath(target)
     if not os.path.isdir(root):
         item = _item(target, root, root, "")
@@ -106,7 +114,7 @@ def walk(target: str) -> Iterator[WalkItem]:
                 if entry.name not in SKIPPED_DIRS:
                     subdirs.append(rel)
                 continue
-            item = _item(target, root, entry.path, rel)
+            item = _item(target, root, entry.path, rel, link_root)
             if item is not None:
                 yield item
         pending.extend(reversed(subdirs))

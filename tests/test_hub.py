@@ -209,3 +209,70 @@ def test_target_parsing(text: str, expected: tuple[str, str, str | None]) -> Non
 def test_bad_targets(text: str) -> None:
     with pytest.raises(TargetError):
         parse(text)
+
+
+# --- local Hugging Face caches -------------------------------------------------------------------
+
+
+def make_cache(root: Path, repo: str = "acme--demo") -> tuple[Path, Path]:
+    """A cache as huggingface_hub lays it out: blobs named by digest, snapshot symlinks to them."""
+    import hashlib
+
+    repo_dir = root / f"models--{repo}"
+    snapshot = repo_dir / "snapshots" / COMMIT
+    (repo_dir / "blobs").mkdir(parents=True)
+    (repo_dir / "refs").mkdir()
+    (repo_dir / "refs" / "main").write_text(COMMIT)
+    for rel, path in demo_files().items():
+        data = Path(path).read_bytes()
+        if rel.endswith((".safetensors", ".bin", ".pt", ".joblib", ".npy")):
+            name = hashlib.sha256(data).hexdigest()
+        else:
+            name = hashlib.sha1(f"blob {len(data)}\0".encode() + data).hexdigest()  # noqa: S324
+        (repo_dir / "blobs" / name).write_bytes(data)
+        link = snapshot / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(Path(*[".."] * (len(Path(rel).parts) + 1), "blobs", name))
+    return repo_dir, snapshot
+
+
+def test_cache_snapshot_follows_links_into_blobs_only(tmp_path: Path) -> None:
+    repo_dir, snapshot = make_cache(tmp_path)
+    (tmp_path / "secret.txt").write_text("outside")
+    (snapshot / "escape.txt").symlink_to(tmp_path / "secret.txt")
+    for target in (snapshot, repo_dir):
+        code, out, _ = run("scan", str(target), "--format", "json")
+        doc = json.loads(out)
+        local = findings_by_file(doc, str(snapshot))
+        assert ("pytorch_model.bin", "pickle-dangerous-import") in {
+            (p.split(f"{COMMIT}/")[-1], r) for p, r in local
+        }
+        rules = {r for _, r in local}
+        assert "symlink-outside-root" in rules and "hf-cache-tampered" not in rules
+
+
+def test_tampered_cache_blob_is_a_finding(tmp_path: Path) -> None:
+    repo_dir, snapshot = make_cache(tmp_path)
+    weights = (snapshot / "model.safetensors").resolve()
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF  # same size, same name, other bytes
+    weights.write_bytes(bytes(data))
+    config = (snapshot / "config.json").resolve()
+    config.write_text(config.read_text().replace("bert", "evil"))
+    code, out, _ = run("scan", str(repo_dir))
+    assert code == 1
+    assert out.count("hf-cache-tampered") == 2 and "sha256" in out and "git-sha1" in out
+
+
+def test_hf_cache_flag_scans_every_cached_repo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_cache(tmp_path, "acme--one")
+    make_cache(tmp_path, "acme--two")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    code, out, _ = run("scan", "--hf-cache")
+    assert code == 1
+    assert "models--acme--one" in out and "models--acme--two" in out
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
+    assert run("scan", "--hf-cache")[0] == 2
+    assert run("scan")[0] == 2

@@ -141,8 +141,7 @@ def list_repo(target: HubTarget) -> Listing:
 def read_range(listing: Listing, path: str, start: int, end: int) -> bytes:
     """Bytes [start, end) of a file at the listing's commit: one ranged GET."""
     import httpx2 as httpx  # the HTTP client huggingface_hub 2.x ships with
-    from huggingface_hub import hf_hub_url
-    from huggingface_hub import get_session
+    from huggingface_hub import get_session, hf_hub_url
     from huggingface_hub.utils._headers import build_hf_headers
 
     url = hf_hub_url(

@@ -3,13 +3,12 @@ attach the facts (and the findings the rules make of them) to the signature file
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mlsbom.facts import Fact
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
-from mlsbom.rules import RuleSet
+from mlsbom.rules import RuleSet, add_facts
 from mlsbom.signing.check import (
     DETACHED_SUFFIXES,
     OMS_NAME,
@@ -71,14 +70,8 @@ def attach(
     out = []
     for art in results:
         facts = extra.pop(art.ref, [])
-        out.append(_with(art, facts, rules) if facts else art)
+        out.append(add_facts(art, facts, rules) if facts else art)
     for ref, facts in extra.items():
         pseudo = ArtifactResult(ref, Format.REPOSITORY, None, (), ())
-        out.append(_with(pseudo, facts, rules))
+        out.append(add_facts(pseudo, facts, rules))
     return out
-
-
-def _with(art: ArtifactResult, facts: list[Fact], rules: RuleSet) -> ArtifactResult:
-    found = [*art.findings, *rules.judge(facts, art.ref)]
-    found.sort(key=lambda f: f.sort_key())
-    return dataclasses.replace(art, facts=(*art.facts, *facts), findings=tuple(found))
