@@ -228,7 +228,7 @@ def make_cache(root: Path, repo: str = "acme--demo") -> tuple[Path, Path]:
         if rel.endswith((".safetensors", ".bin", ".pt", ".joblib", ".npy")):
             name = hashlib.sha256(data).hexdigest()
         else:
-            name = hashlib.sha1(f"blob {len(data)}\0".encode() + data).hexdigest()  # noqa: S324
+            name = hashlib.sha1(f"blob {len(data)}\0".encode() + data).hexdigest()
         (repo_dir / "blobs" / name).write_bytes(data)
         link = snapshot / rel
         link.parent.mkdir(parents=True, exist_ok=True)
@@ -241,7 +241,7 @@ def test_cache_snapshot_follows_links_into_blobs_only(tmp_path: Path) -> None:
     (tmp_path / "secret.txt").write_text("outside")
     (snapshot / "escape.txt").symlink_to(tmp_path / "secret.txt")
     for target in (snapshot, repo_dir):
-        code, out, _ = run("scan", str(target), "--format", "json")
+        _code, out, _ = run("scan", str(target), "--format", "json")
         doc = json.loads(out)
         local = findings_by_file(doc, str(snapshot))
         assert ("pytorch_model.bin", "pickle-dangerous-import") in {
