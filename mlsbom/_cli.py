@@ -77,6 +77,11 @@ def cli() -> None:
     help="Also scan every repository in the local Hugging Face cache (HF_HUB_CACHE).",
 )
 @click.option(
+    "--download",
+    is_flag=True,
+    help="Download hf:// targets into the HF cache and scan them there (verifies every digest).",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice([f.value for f in OutputFormat]),
@@ -127,6 +132,7 @@ def cli() -> None:
 def scan(
     targets: tuple[str, ...],
     hf_cache: bool,
+    download: bool,
     fmt: str,
     output: Path | None,
     fail_on: str | None,
@@ -150,6 +156,10 @@ def scan(
             identities, issuers, keys, cert_chains, trusted_root, require_signature
         )
         chosen = _with_cache(targets, hf_cache)
+        if download:
+            from mlsbom.hub.download import download as fetch
+
+            chosen = tuple(fetch(t) if t.startswith("hf://") else t for t in chosen)
         config = ScanConfig(explain=explain, hash_files=sbom_path is not None, signatures=signers)
         rules, result, decision = _scan_and_decide(chosen, config, policy_path, no_policy, fail_on)
         if sbom_path is not None:

@@ -276,3 +276,20 @@ def test_hf_cache_flag_scans_every_cached_repo(
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
     assert run("scan", "--hf-cache")[0] == 2
     assert run("scan")[0] == 2
+
+
+def test_download_verifies_every_digest(
+    hub: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+    code, out, err = run("scan", "hf://acme/demo", "--download", "--format", "json")
+    assert code == 1, err
+    doc = json.loads(out)
+    assert all("/models--acme--demo/snapshots/" in a["path"] for a in doc["artifacts"])
+    assert "hf-cache-tampered" not in out
+    weights = next((tmp_path / "cache").glob("models--acme--demo/snapshots/*/model.safetensors"))
+    data = bytearray(weights.resolve().read_bytes())
+    data[-1] ^= 1
+    weights.resolve().write_bytes(bytes(data))
+    code, out, _ = run("scan", "--hf-cache")
+    assert code == 1 and "hf-cache-tampered" in out
