@@ -114,6 +114,7 @@ def test_hub_scan_matches_local_scan(hub: StandIn) -> None:
     [repo] = facts(remote, "hub-repository")
     assert repo["commit"] == COMMIT and repo["author"] == "acme"
     assert repo["license"] == "apache-2.0" and repo["files"] == len(demo_files())
+    assert repo["security"] == "scans done: True; 0 files with issues" and repo["gated"] is None
     assert 0 < repo["bytes_read"] <= repo["total_bytes"]
     claimed = {f["path"]: f["claimed_sha256"] for f in facts(remote, "hub-file")}
     assert claimed["model.safetensors"] and claimed["config.json"] is None
@@ -185,7 +186,9 @@ def test_hub_sbom_records_the_claimed_digests(hub: StandIn, tmp_path: Path) -> N
     bom = tmp_path / "bom.json"
     code, _, err = run("sbom", "hf://acme/demo", "-o", str(bom))
     assert code == 0, err
-    files = json.loads(bom.read_text())["metadata"]["component"]["components"]
+    model = json.loads(bom.read_text())["metadata"]["component"]
+    assert model["purl"] == f"pkg:huggingface/acme/demo@{COMMIT}"
+    files = model["components"]
     props = {c["name"]: {p["name"]: p["value"] for p in c.get("properties", [])} for c in files}
     assert len(props["model.safetensors"]["mlsbom:hub:claimed-sha256"]) == 64
 

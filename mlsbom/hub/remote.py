@@ -84,13 +84,22 @@ def list_repo(target: HubTarget) -> Listing:
     api = HfApi(endpoint=base, token=_token())
     name = target.display()
     try:
-        info = api.repo_info(
-            target.repo_id,
-            repo_type=target.repo_type,
-            revision=target.revision,
-            files_metadata=True,
-            timeout=_timeout(),
-        )
+        if target.repo_type == "model":  # only models report the hub's own security scan
+            info: Any = api.model_info(
+                target.repo_id,
+                revision=target.revision,
+                files_metadata=True,
+                securityStatus=True,
+                timeout=_timeout(),
+            )
+        else:
+            info = api.repo_info(
+                target.repo_id,
+                repo_type=target.repo_type,
+                revision=target.revision,
+                files_metadata=True,
+                timeout=_timeout(),
+            )
     except GatedRepoError:
         raise TargetError(
             f"{name} is gated: the hub refused access",

@@ -6,6 +6,7 @@ parts the library does not model (`modelCard`) are added to the JSON afterwards 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
@@ -31,7 +32,7 @@ from packageurl import PackageURL
 
 from mlsbom import __version__
 from mlsbom.facts import Fact, TensorSummary
-from mlsbom.hub.walk import HubFile
+from mlsbom.hub.walk import HubFile, HubRepository
 from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
 from mlsbom.provenance import (
     ConfigSummary,
@@ -93,6 +94,8 @@ def gather(result: ScanResult) -> list[ModelFacts]:
                 model.shard_indexes.append(fact)
             elif isinstance(fact, ProvenanceProblem):
                 model.problems.append(fact)
+            elif isinstance(fact, HubRepository) and model.identity.repo:
+                model.identity = dataclasses.replace(model.identity, revision=fact.commit)
             elif isinstance(fact, SignatureCheck):
                 problems = {
                     f.file: f.problem for f in art.facts if isinstance(f, SignatureFileMismatch)
