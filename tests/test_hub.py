@@ -188,6 +188,9 @@ def test_hub_sbom_records_the_claimed_digests(hub: StandIn, tmp_path: Path) -> N
     assert code == 0, err
     model = json.loads(bom.read_text())["metadata"]["component"]
     assert model["purl"] == f"pkg:huggingface/acme/demo@{COMMIT}"
+    hub_props = {p["name"]: p["value"] for p in model["properties"]}
+    assert hub_props["mlsbom:hub:author"] == "acme"
+    assert hub_props["mlsbom:hub:security-status"].startswith("scans done")
     files = model["components"]
     props = {c["name"]: {p["name"]: p["value"] for p in c.get("properties", [])} for c in files}
     assert len(props["model.safetensors"]["mlsbom:hub:claimed-sha256"]) == 64

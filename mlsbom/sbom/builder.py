@@ -68,6 +68,7 @@ class ModelFacts:
     problems: list[ProvenanceProblem] = field(default_factory=list)
     extra: list[Fact] = field(default_factory=list)
     signatures: list[tuple[SignatureCheck, dict[str, str]]] = field(default_factory=list)
+    hub: HubRepository | None = None
 
 
 def _under(path: str, target: str) -> bool:
@@ -94,8 +95,10 @@ def gather(result: ScanResult) -> list[ModelFacts]:
                 model.shard_indexes.append(fact)
             elif isinstance(fact, ProvenanceProblem):
                 model.problems.append(fact)
-            elif isinstance(fact, HubRepository) and model.identity.repo:
-                model.identity = dataclasses.replace(model.identity, revision=fact.commit)
+            elif isinstance(fact, HubRepository):
+                model.hub = fact
+                if model.identity.repo:
+                    model.identity = dataclasses.replace(model.identity, revision=fact.commit)
             elif isinstance(fact, SignatureCheck):
                 problems = {
                     f.file: f.problem for f in art.facts if isinstance(f, SignatureFileMismatch)
@@ -234,6 +237,16 @@ def _model_component(
     for index_fact in model.shard_indexes:
         props += [(f"{index_fact.file}:shards", len(index_fact.shards))]
     props += [(f"metadata-problem:{p.file}", p.problem) for p in model.problems]
+    if model.hub is not None:  # what the hub says about the repository
+        hub = model.hub
+        props += [
+            ("hub:commit", hub.commit),
+            ("hub:author", hub.author),
+            ("hub:license", hub.license),
+            ("hub:gated", hub.gated),
+            ("hub:security-status", hub.security),
+            ("hub:bytes-read", f"{hub.bytes_read} of {hub.total_bytes}"),
+        ]
     props.append(("verdict", _verdict([*model.files, *model.members])))
     component = Component(
         type=ComponentType.MACHINE_LEARNING_MODEL,
