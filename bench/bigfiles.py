@@ -117,3 +117,23 @@ if __name__ == "__main__":
     out = Path(os.environ.get("OUT", "/tmp/mlsbom-bench"))
     out.mkdir(exist_ok=True)
     print(safetensors_file(out / "model.safetensors", 64 * MIB))
+
+
+def weights_folder_args(description: str) -> tuple[Path, Path, int]:
+    """Parse --dir/--gb/--runs and make (once) a folder with a GB-sized safetensors file and a
+    half-sized PyTorch zip: (safetensors path, zip path, runs)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/mlsbom-bench-sbom"))
+    parser.add_argument("--gb", type=float, default=2.0, help="size of the safetensors file")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    folder: Path = args.dir
+    folder.mkdir(parents=True, exist_ok=True)
+    st, pt = folder / "model.safetensors", folder / "pytorch_model.bin"
+    if not st.exists():
+        safetensors_file(st, int(args.gb * 1024) * MIB)
+    if not pt.exists():
+        torch_zip(pt, int(args.gb * 512) * MIB)
+    return st, pt, int(args.runs)

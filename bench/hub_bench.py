@@ -9,7 +9,6 @@ Target (issue 6): under 1% of the bytes, under 2 s on loopback.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -20,23 +19,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "fixtures"))
-from bigfiles import MIB, safetensors_file, torch_zip  # noqa: E402
+from bigfiles import weights_folder_args  # noqa: E402
 from hub_standin import Repo, StandIn  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--dir", type=Path, default=Path("/tmp/mlsbom-bench-sbom"))
-    parser.add_argument("--gb", type=float, default=2.0)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    folder: Path = args.dir
-    folder.mkdir(parents=True, exist_ok=True)
-    st, pt = folder / "model.safetensors", folder / "pytorch_model.bin"
-    if not st.exists():
-        safetensors_file(st, int(args.gb * 1024) * MIB)
-    if not pt.exists():
-        torch_zip(pt, int(args.gb * 512) * MIB)
+    st, pt, runs = weights_folder_args(__doc__.splitlines()[0])
     files: dict[str, bytes | Path] = {
         "model.safetensors": st,
         "pytorch_model.bin": pt,
@@ -50,7 +38,7 @@ def main() -> None:
         env = {**os.environ, "HF_ENDPOINT": hub.endpoint}
         cmd = [sys.executable, "-m", "mlsbom", "scan", "hf://bench/big", "--format", "json"]
         walls, read = [], 0
-        for _ in range(args.runs):
+        for _ in range(runs):
             t0 = time.perf_counter()
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
             walls.append(time.perf_counter() - t0)
@@ -61,7 +49,7 @@ def main() -> None:
                 f for a in doc["artifacts"] for f in a["facts"] if f["kind"] == "hub-repository"
             )
             read = repo["bytes_read"]
-    print(f"stand-in repo of {total / 1e9:.2f} GB (2 weight files + 2 small), best of {args.runs}")
+    print(f"stand-in repo of {total / 1e9:.2f} GB (2 weight files + 2 small), best of {runs}")
     print("| command | wall s | bytes read | of repo |")
     print("|---|---:|---:|---:|")
     print(f"| mlsbom scan hf://bench/big | {min(walls):.2f} | {read:,} | {read / total:.4%} |")

@@ -8,7 +8,6 @@ Target (issue 5): mlsbom ≤ 1.2 x the hashlib pass, peak RSS < 200 MB.
 
 from __future__ import annotations
 
-import argparse
 import resource
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bigfiles import MIB, safetensors_file, torch_zip
+from bigfiles import weights_folder_args
 
 HASH = (
     "import sys, hashlib\n"
@@ -53,18 +52,8 @@ def measure(cmd: list[str]) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--dir", type=Path, default=Path("/tmp/mlsbom-bench-sbom"))
-    parser.add_argument("--gb", type=float, default=2.0, help="size of the safetensors file")
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    folder: Path = args.dir
-    folder.mkdir(parents=True, exist_ok=True)
-    st, pt = folder / "model.safetensors", folder / "pytorch_model.bin"
-    if not st.exists():
-        safetensors_file(st, int(args.gb * 1024) * MIB)
-    if not pt.exists():
-        torch_zip(pt, int(args.gb * 512) * MIB)
+    st, pt, runs = weights_folder_args(__doc__.splitlines()[0])
+    folder = st.parent
     total = st.stat().st_size + pt.stat().st_size
     here = str(Path(__file__).resolve().parent)
     mlsbom = [sys.executable, "-m", "mlsbom", "sbom", str(folder), "-o", "/dev/null"]
@@ -72,12 +61,12 @@ def main() -> None:
     subprocess.run(hashing, check=True)  # warm the page cache
     rows = []
     for name, cmd in (("hashlib sha256 pass (1 MiB reads)", hashing), ("mlsbom sbom", mlsbom)):
-        runs = [measure(cmd) for _ in range(args.runs)]
-        wall = min(r[0] for r in runs)
-        rss = max(r[1] for r in runs)
+        measured = [measure(cmd) for _ in range(runs)]
+        wall = min(r[0] for r in measured)
+        rss = max(r[1] for r in measured)
         rows.append((name, wall, rss))
     base = rows[0][1]
-    print(f"{total / 1e9:.2f} GB in 2 files, best of {args.runs} runs, warm cache")
+    print(f"{total / 1e9:.2f} GB in 2 files, best of {runs} runs, warm cache")
     print(f"| {'command':<36} | wall s | GB/s | x hashlib | peak RSS MB |")
     print(f"|{'-' * 38}|-------:|-----:|----------:|------------:|")
     for name, wall, rss in rows:
