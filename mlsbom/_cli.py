@@ -128,6 +128,15 @@ def cli() -> None:
     envvar="MLSBOM_REQUIRE_SIGNATURE",
     help="Fail unless every target carries a signature that verifies for an accepted signer.",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=1,
+    envvar="MLSBOM_JOBS",
+    show_default=True,
+    help="Worker processes for local files (output identical to --jobs 1).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for tool errors.")
 def scan(
     targets: tuple[str, ...],
@@ -147,6 +156,7 @@ def scan(
     cert_chains: tuple[Path, ...],
     trusted_root: Path | None,
     require_signature: bool,
+    jobs: int,
     debug: bool,
 ) -> None:
     """Scan files and folders (signatures included); exit 0 pass, 1 policy failure, 2 error."""
@@ -160,7 +170,9 @@ def scan(
             from mlsbom.hub.download import download as fetch
 
             chosen = tuple(fetch(t) if t.startswith("hf://") else t for t in chosen)
-        config = ScanConfig(explain=explain, hash_files=sbom_path is not None, signatures=signers)
+        config = ScanConfig(
+            explain=explain, hash_files=sbom_path is not None, signatures=signers, jobs=jobs
+        )
         rules, result, decision = _scan_and_decide(chosen, config, policy_path, no_policy, fail_on)
         if sbom_path is not None:
             from mlsbom.sbom.render import render_sbom

@@ -79,22 +79,83 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
 
 
 def _scan_items(items: list[WalkItem], config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
-    """Every artefact of one target's files, members included (depth first)."""
+    """Every artefact of one target's files, members included; local files in `config.jobs`
+    worker processes when there are several (the output is the same as with one)."""
+    local = [i for i in items if i.source is None or isinstance(i.source, FileSource)]
+    if config.jobs > 1 and len(local) > 1 and len(local) == len(items):
+        return _scan_parallel(items, config, rules)
+    return [r for item in items for r in _scan_file(item, config, rules)]
+
+
+def _scan_file(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
+    """One walked file and its members (depth first), bounded by max_artifacts."""
     results: list[ArtifactResult] = []
-    for item in items:
-        pending = [_Task(item.ref, item.source, item.size, item.facts, preset=item.format)]
-        seen = 0
-        while pending:
-            task = pending.pop()
-            seen += 1
-            if seen > config.limits.max_artifacts:
-                cap = LimitExceeded("artifacts-per-file", config.limits.max_artifacts, seen)
-                results.append(_capped(item.ref, cap, rules))
-                break
-            result, children = _scan_one(task, config, rules)
-            results.append(result)
-            pending.extend(reversed(children))
+    pending = [_Task(item.ref, item.source, item.size, item.facts, preset=item.format)]
+    seen = 0
+    while pending:
+        task = pending.pop()
+        seen += 1
+        if seen > config.limits.max_artifacts:
+            cap = LimitExceeded("artifacts-per-file", config.limits.max_artifacts, seen)
+            results.append(_capped(item.ref, cap, rules))
+            break
+        result, children = _scan_one(task, config, rules)
+        results.append(result)
+        pending.extend(reversed(children))
     return results
+
+
+def _scan_parallel(
+    items: list[WalkItem], config: ScanConfig, rules: RuleSet
+) -> list[ArtifactResult]:
+    """Files spread over `mlsbom._worker` processes (JSON over pipes, never pickle); a file
+    whose worker fails is scanned here instead, so the output matches a single process."""
+    import json
+    import queue
+    import subprocess
+    import sys
+    import threading
+
+    from mlsbom._worker import config_to_json, item_to_json
+    from mlsbom.serial import SerialError, load_results
+
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for n in range(len(items)):
+        todo.put(n)
+    done: dict[int, list[ArtifactResult]] = {}
+    header = json.dumps(config_to_json(config)) + "\n"
+
+    def work() -> None:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mlsbom._worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(header)
+            while True:
+                try:
+                    n = todo.get_nowait()
+                except queue.Empty:
+                    break
+                try:
+                    proc.stdin.write(json.dumps(item_to_json(items[n])) + "\n")
+                    proc.stdin.flush()
+                    done[n] = load_results(json.loads(proc.stdout.readline()))
+                except (OSError, ValueError, SerialError):
+                    done[n] = _scan_file(items[n], config, rules)
+        finally:
+            proc.stdin.close()
+            proc.wait()
+
+    threads = [threading.Thread(target=work) for _ in range(min(config.jobs, len(items)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [r for n in range(len(items)) for r in done[n]]
 
 
 def _with_digests(

@@ -137,3 +137,13 @@ def test_rules_list_and_explain() -> None:
 def test_version() -> None:
     code, out, _ = run("--version")
     assert code == 0 and "mlsbom" in out
+
+
+def test_jobs_output_is_identical_to_one_job() -> None:
+    """Worker processes change nothing but the wall time."""
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures"
+    targets = [str(fixtures / "malicious"), str(fixtures / "repo_code"), str(fixtures / "demo")]
+    one = CliRunner().invoke(cli, ["scan", *targets, "--format", "json", "--jobs", "1"])
+    two = CliRunner().invoke(cli, ["scan", *targets, "--format", "json", "--jobs", "2"])
+    assert one.exit_code == two.exit_code == 1, two.stderr
+    assert one.stdout == two.stdout
