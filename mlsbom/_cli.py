@@ -137,6 +137,14 @@ def cli() -> None:
     show_default=True,
     help="Worker processes for local files (output identical to --jobs 1).",
 )
+@click.option(
+    "--cache",
+    "use_cache",
+    is_flag=True,
+    envvar="MLSBOM_CACHE",
+    help="Reuse results of unchanged files (keyed by content; MLSBOM_CACHE_DIR, default "
+    "~/.cache/mlsbom). Made for pre-commit hooks.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for tool errors.")
 def scan(
     targets: tuple[str, ...],
@@ -157,6 +165,7 @@ def scan(
     trusted_root: Path | None,
     require_signature: bool,
     jobs: int,
+    use_cache: bool,
     debug: bool,
 ) -> None:
     """Scan files and folders (signatures included); exit 0 pass, 1 policy failure, 2 error."""
@@ -171,7 +180,11 @@ def scan(
 
             chosen = tuple(fetch(t) if t.startswith("hf://") else t for t in chosen)
         config = ScanConfig(
-            explain=explain, hash_files=sbom_path is not None, signatures=signers, jobs=jobs
+            explain=explain,
+            hash_files=sbom_path is not None,
+            signatures=signers,
+            jobs=jobs,
+            cache=use_cache,
         )
         rules, result, decision = _scan_and_decide(chosen, config, policy_path, no_policy, fail_on)
         if sbom_path is not None:

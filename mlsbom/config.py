@@ -38,3 +38,4 @@ class ScanConfig:
     hash_files: bool = False  # SHA-256 of every file (for the SBOM and signature checks)
     signatures: SignerPolicy = field(default_factory=SignerPolicy)  # whom to trust, if required
     jobs: int = 1  # worker processes for local files (results are identical to jobs=1)
+    cache: bool = False  # reuse results of unchanged files (result_cache.py)

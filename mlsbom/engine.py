@@ -25,6 +25,7 @@ from mlsbom.facts import (
 )
 from mlsbom.hub import cache
 from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
+from mlsbom.result_cache import ResultCache
 from mlsbom.rules import RuleSet, load_rules
 from mlsbom.signing.scan_pass import attach, is_signature_name
 from mlsbom.signing.verify import warm_up
@@ -81,10 +82,24 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
 def _scan_items(items: list[WalkItem], config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
     """Every artefact of one target's files, members included; local files in `config.jobs`
     worker processes when there are several (the output is the same as with one)."""
-    local = [i for i in items if i.source is None or isinstance(i.source, FileSource)]
-    if config.jobs > 1 and len(local) > 1 and len(local) == len(items):
-        return _scan_parallel(items, config, rules)
-    return [r for item in items for r in _scan_file(item, config, rules)]
+    store = ResultCache(config) if config.cache else None
+    found = [store.get(i) if store else None for i in items]
+    todo = [i for i, hit in zip(items, found, strict=True) if hit is None]
+    local = [i for i in todo if i.source is None or isinstance(i.source, FileSource)]
+    if config.jobs > 1 and len(local) > 1 and len(local) == len(todo):
+        scanned = _scan_parallel(todo, config, rules)
+    else:
+        scanned = [r for item in todo for r in _scan_file(item, config, rules)]
+    by_path: dict[str, list[ArtifactResult]] = {}
+    for r in scanned:
+        by_path.setdefault(r.ref.path, []).append(r)
+    out: list[ArtifactResult] = []
+    for item, hit in zip(items, found, strict=True):
+        results = hit if hit is not None else by_path.get(item.ref.path, [])
+        if hit is None and store is not None:
+            store.put(item, results)
+        out.extend(results)
+    return out
 
 
 def _scan_file(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:

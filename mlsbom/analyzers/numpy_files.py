@@ -47,7 +47,8 @@ def parse_header(head: bytes) -> tuple[dict[str, object], int]:
     try:
         header = ast.literal_eval(raw.decode("utf-8" if major == 3 else "latin-1"))
     except (ValueError, SyntaxError, RecursionError, MemoryError, TypeError) as exc:
-        raise ValueError(f".npy header is not a Python literal: {exc}") from None
+        why = re.sub(r" at 0x[0-9a-f]+", "", str(exc))  # no memory addresses: stable output
+        raise ValueError(f".npy header is not a Python literal: {why}") from None
     if not isinstance(header, dict) or not {"descr", "fortran_order", "shape"} <= set(header):
         raise ValueError(".npy header lacks descr/fortran_order/shape")
     return header, start + length
