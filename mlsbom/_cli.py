@@ -25,6 +25,7 @@ from mlsbom.reporters import OutputFormat, reporter_for
 from mlsbom.rules import RuleSet, load_rules
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+_SBOM_WRITER = ("mlsbom.sbom.render",)  # imported while the files are hashed
 _SEVERITIES = [s.label for s in Severity]
 
 _spec_option = click.option(
@@ -185,6 +186,7 @@ def scan(
             signatures=signers,
             jobs=jobs,
             cache=use_cache,
+            prepare=_SBOM_WRITER if sbom_path is not None else (),
         )
         rules, result, decision = _scan_and_decide(chosen, config, policy_path, no_policy, fail_on)
         if sbom_path is not None:
@@ -251,7 +253,7 @@ def sbom(
     from mlsbom.sbom.render import render_sbom
 
     def run() -> int:
-        config = ScanConfig(hash_files=True)
+        config = ScanConfig(hash_files=True, prepare=_SBOM_WRITER)
         _, result, _ = _scan_and_decide(targets, config, policy_path, no_policy, None)
         _write(render_sbom(result, spec), output)
         return EXIT_PASS

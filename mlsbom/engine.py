@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -28,7 +29,6 @@ from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
 from mlsbom.result_cache import ResultCache
 from mlsbom.rules import RuleSet, load_rules
 from mlsbom.signing.scan_pass import attach, is_signature_name
-from mlsbom.signing.verify import warm_up
 from mlsbom.sources import FileSource, Source, SourceError, SourceLimit
 from mlsbom.walk import WalkItem, walk
 
@@ -57,6 +57,8 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
     hashed = config.hash_files or signed or bool(cached)
     hasher = Hasher(files.values()) if hashed else None
     if signed:
+        from mlsbom.signing.verify import warm_up
+
         warm_up()  # sigstore's import overlaps the hashing threads
     results: list[ArtifactResult] = []
     for target, found in walked:
@@ -69,6 +71,8 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
             scanned = summarise(target, scanned, remote)
         results.extend(scanned)
     if hasher is not None:
+        for module in config.prepare:  # imports overlap the hashing still under way
+            importlib.import_module(module)
         digests = hasher.results()
         results = _with_digests(results, files, digests)
         if signed:
@@ -219,9 +223,12 @@ def _scan_one(
         except SourceLimit as exc:
             head = None
             facts.append(LimitExceeded(exc.limit, exc.maximum))
-        except (SourceError, OSError) as exc:
+        except (SourceError, OSError, EOFError) as exc:
             head = None
             facts.append(Unreadable(str(exc)))
+        except Exception as exc:  # the per-artefact boundary covers opening a member too
+            head = None
+            facts.append(InternalError(f"{type(exc).__name__}: {exc}"))
         if head is not None:
             if size is None and len(head) < limits.head_bytes:
                 size = len(head)

@@ -16,6 +16,8 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, cast
 
+from mlsbom.sources import SourceError
+
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
@@ -30,8 +32,8 @@ _CHUNK = 1 << 16
 _CD_CHUNK = 1 << 20
 
 
-class ZipFormatError(ValueError):
-    """The archive cannot be read."""
+class ZipFormatError(SourceError, ValueError):
+    """The archive cannot be read (a SourceError: a member that cannot be opened is a finding)."""
 
 
 class ZipLimitError(ZipFormatError):

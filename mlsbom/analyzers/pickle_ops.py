@@ -136,7 +136,17 @@ def _long(data: bytes) -> int:
 
 
 def read_arg(r: ByteReader, arg: str, keep: int) -> object:
-    """Decode one opcode argument; payloads larger than `keep` become `Skipped`."""
+    """Decode one opcode argument; payloads larger than `keep` become `Skipped`.
+
+    Text that does not decode stops the stream where the unpickler itself would fail.
+    """
+    try:
+        return _read_arg(r, arg, keep)
+    except UnicodeDecodeError as exc:
+        raise OpcodeError(f"{arg} argument is not valid text: {exc.reason}") from None
+
+
+def _read_arg(r: ByteReader, arg: str, keep: int) -> object:
     if arg == "uint1":
         return r.read(1)[0]
     if arg == "uint2":

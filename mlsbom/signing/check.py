@@ -12,21 +12,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from mlsbom.digests import Hasher, sha256_file
 from mlsbom.facts import Fact
 from mlsbom.signing.envelope import BundleError, Envelope, parse_bundle
 from mlsbom.signing.manifest import PREDICATE_TYPES, ManifestError, compare, parse_statement
 from mlsbom.signing.signers import SignerPolicy
-from mlsbom.signing.verify import (
-    SignatureError,
-    Verified,
-    verify_chain,
-    verify_keyless,
-    verify_public_key,
-    warm_up,
-)
+
+if TYPE_CHECKING:
+    from mlsbom.signing.verify import Verified
 
 OMS_NAME = "model.sig"
 DETACHED_SUFFIXES = (".sigstore.json", ".sigstore")
@@ -89,6 +84,8 @@ def _failed(status: str, covers: Path, detail: object, material: str = "unknown"
 
 
 def _verify(env: Envelope, policy: SignerPolicy, digest: bytes | None) -> Verified:
+    from mlsbom.signing.verify import verify_chain, verify_keyless, verify_public_key
+
     if env.material == "public-key":
         return verify_public_key(env, policy.signers)
     if env.material == "certificate-chain":
@@ -119,6 +116,8 @@ def check_model_sig(
         env = parse_bundle(sig.read_bytes())
     except (BundleError, OSError) as exc:
         return _failed("malformed", root, exc)
+    from mlsbom.signing.verify import SignatureError
+
     try:
         verified = _verify(env, policy, None)
     except SignatureError as exc:
@@ -156,6 +155,8 @@ def check_detached(
         digest = bytes.fromhex(known or sha256_file(artifact))
     except (BundleError, OSError) as exc:
         return _failed("malformed", artifact, exc)
+    from mlsbom.signing.verify import SignatureError
+
     try:
         verified = _verify(env, policy, digest)
     except SignatureError as exc:
@@ -250,6 +251,8 @@ def _hash_while_importing(target: Path, found: list[tuple[Path, Path, str]]) -> 
         ]
     else:
         files = [target]
+    from mlsbom.signing.verify import warm_up
+
     hasher = Hasher(files)
     warm_up()
     return {file_key(p): d for p, d in hasher.results().items() if isinstance(d, str)}
