@@ -21,6 +21,7 @@ from mlsbom.errors import MlsbomError
 from mlsbom.models import ScanResult, Severity
 from mlsbom.policy import Decision, Policy, apply, decide
 from mlsbom.policy_file import discover, load_policy
+from mlsbom.progress import terminal_progress
 from mlsbom.reporters import OutputFormat, reporter_for
 from mlsbom.rules import RuleSet, load_rules
 
@@ -146,6 +147,11 @@ def cli() -> None:
     help="Reuse results of unchanged files (keyed by content; MLSBOM_CACHE_DIR, default "
     "~/.cache/mlsbom). Made for pre-commit hooks.",
 )
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    help="Show a progress bar on stderr when it is a terminal.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for tool errors.")
 def scan(
     targets: tuple[str, ...],
@@ -167,6 +173,7 @@ def scan(
     require_signature: bool,
     jobs: int,
     use_cache: bool,
+    progress: bool,
     debug: bool,
 ) -> None:
     """Scan files and folders (signatures included); exit 0 pass, 1 policy failure, 2 error."""
@@ -187,6 +194,7 @@ def scan(
             jobs=jobs,
             cache=use_cache,
             prepare=_SBOM_WRITER if sbom_path is not None else (),
+            progress=terminal_progress(progress),
         )
         rules, result, decision = _scan_and_decide(chosen, config, policy_path, no_policy, fail_on)
         if sbom_path is not None:

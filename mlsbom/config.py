@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from mlsbom.signing.signers import SignerPolicy
 
@@ -29,6 +30,16 @@ class Limits:
     head_bytes: int = 64 << 10  # bytes read for format detection
 
 
+class Progress(Protocol):
+    """Told how far a scan is: totals once the walk is done, then each finished file."""
+
+    def start(self, files: int, total_bytes: int) -> None: ...
+
+    def advance(self, nbytes: int) -> None: ...
+
+    def finish(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ScanConfig:
     """What to scan and how; built by the CLI or by library callers."""
@@ -40,3 +51,4 @@ class ScanConfig:
     jobs: int = 1  # worker processes for local files (results are identical to jobs=1)
     cache: bool = False  # reuse results of unchanged files (result_cache.py)
     prepare: tuple[str, ...] = ()  # modules to import while hash threads run (the SBOM writer)
+    progress: Progress | None = None  # the CLI shows a bar on a TTY

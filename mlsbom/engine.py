@@ -61,6 +61,8 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
 
         warm_up()  # sigstore's import overlaps the hashing threads
     results: list[ArtifactResult] = []
+    if config.progress is not None:
+        config.progress.start(len(items), sum(i.size or 0 for i in items))
     for target, found in walked:
         scanned = cross_file.check(_scan_items(found, config, rules), rules)
         if target.startswith("hf://"):
@@ -79,6 +81,8 @@ def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = Non
             results = attach(targets, results, files, digests, config.signatures, rules)
         for target in cached:  # blobs re-hashed and compared with their names
             results = cache.attach(target, results, files, digests, rules)
+    if config.progress is not None:
+        config.progress.finish()
     results.sort(key=lambda a: a.ref)
     return ScanResult(tuple(targets), tuple(results))
 
@@ -93,7 +97,10 @@ def _scan_items(items: list[WalkItem], config: ScanConfig, rules: RuleSet) -> li
     if config.jobs > 1 and len(local) > 1 and len(local) == len(todo):
         scanned = _scan_parallel(todo, config, rules)
     else:
-        scanned = [r for item in todo for r in _scan_file(item, config, rules)]
+        scanned = []
+        for item in todo:
+            scanned.extend(_scan_file(item, config, rules))
+            _advance(config, item)
     by_path: dict[str, list[ArtifactResult]] = {}
     for r in scanned:
         by_path.setdefault(r.ref.path, []).append(r)
@@ -104,6 +111,11 @@ def _scan_items(items: list[WalkItem], config: ScanConfig, rules: RuleSet) -> li
             store.put(item, results)
         out.extend(results)
     return out
+
+
+def _advance(config: ScanConfig, item: WalkItem) -> None:
+    if config.progress is not None:
+        config.progress.advance(item.size or 0)
 
 
 def _scan_file(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
@@ -165,6 +177,7 @@ def _scan_parallel(
                     done[n] = load_results(json.loads(proc.stdout.readline()))
                 except (OSError, ValueError, SerialError):
                     done[n] = _scan_file(items[n], config, rules)
+                _advance(config, items[n])
         finally:
             proc.stdin.close()
             proc.wait()

@@ -147,3 +147,34 @@ def test_jobs_output_is_identical_to_one_job() -> None:
     two = CliRunner().invoke(cli, ["scan", *targets, "--format", "json", "--jobs", "2"])
     assert one.exit_code == two.exit_code == 1, two.stderr
     assert one.stdout == two.stdout
+
+
+def test_progress_is_told_every_file() -> None:
+    from mlsbom.config import ScanConfig
+    from mlsbom.engine import scan
+    from mlsbom.progress import RichProgress
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, int, int]] = []
+
+        def start(self, files: int, total_bytes: int) -> None:
+            self.calls.append(("start", files, total_bytes))
+
+        def advance(self, nbytes: int) -> None:
+            self.calls.append(("advance", nbytes, 0))
+
+        def finish(self) -> None:
+            self.calls.append(("finish", 0, 0))
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+    recorder = Recorder()
+    scan([str(fixtures)], ScanConfig(progress=recorder))
+    start, *advances, finish = recorder.calls
+    assert start[0] == "start" and finish[0] == "finish"
+    assert len(advances) == start[1] and sum(a[1] for a in advances) == start[2]
+    bar = RichProgress()  # renders to stderr; must not fail off a terminal either
+    bar.start(2, 10)
+    bar.advance(5)
+    bar.advance(5)
+    bar.finish()
