@@ -28,6 +28,7 @@ class Limits:
     max_streams: int = 16  # concatenated pickles walked in one file
     max_seconds: float = 120.0  # per artefact
     head_bytes: int = 64 << 10  # bytes read for format detection
+    max_worker_bytes: int = 4 << 30  # address space of each --jobs worker process
 
 
 class Progress(Protocol):

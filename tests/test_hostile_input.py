@@ -86,3 +86,20 @@ def test_nested_zip_bomb_is_bounded(tmp_path: Path) -> None:
     assert time.monotonic() - start < 15
     assert "limit-exceeded" in {f.rule_id for f in result.findings}
     assert len(result.artifacts) <= 501
+
+
+def test_file_that_shrinks_while_scanned_is_a_finding(tmp_path: Path) -> None:
+    """The walk saw a bigger file than the analyser reads (it changed in between)."""
+    from mlsbom.engine import _scan_file
+    from mlsbom.models import ArtifactRef
+    from mlsbom.rules import load_rules
+    from mlsbom.sources import FileSource
+    from mlsbom.walk import WalkItem
+
+    path = tmp_path / "model.safetensors"
+    header = b'{"w":{"dtype":"U8","shape":[4096],"data_offsets":[0,4096]}}'
+    header += b" " * (-len(header) % 8)
+    path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(100))  # cut short
+    item = WalkItem(ArtifactRef(str(path)), FileSource(path, 1 << 20), 1 << 20)
+    results = _scan_file(item, SMALL, load_rules())
+    assert any(f.severity >= Severity.HIGH for r in results for f in r.findings)
