@@ -6,10 +6,12 @@ import json
 import os
 from datetime import datetime, timezone
 from functools import cache
+from typing import Any
 
 from cyclonedx.output.json import BY_SCHEMA_VERSION
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
+from jsonschema import ValidationError, validators
 
 from mlsbom.errors import MlsbomError
 from mlsbom.models import ScanResult
@@ -27,7 +29,42 @@ class SbomError(MlsbomError):
 def _validator(version: SchemaVersion) -> JsonStrictValidator:
     validator = JsonStrictValidator(version)
     validator.validate_str("{}")  # loads the schema and its referenced schemas once
+    _linear_unique_items(validator)
     return validator
+
+
+def _unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:
+    """`uniqueItems` in linear time: jsonschema compares every pair (4 s for 1,000 files).
+
+    Items are compared by their canonical JSON, which is equality for the JSON we serialise.
+    """
+    if not unique or not validator.is_type(instance, "array"):
+        return
+    seen: set[str] = set()
+    for item in instance:
+        key = json.dumps(item, sort_keys=True, separators=(",", ":"))
+        if key in seen:
+            yield ValidationError(f"{instance!r:.200} has non-unique elements")
+            return
+        seen.add(key)
+
+
+def _linear_unique_items(validator: JsonStrictValidator) -> None:
+    """Swap the library's Draft 7 validator for the same one with a linear uniqueItems.
+
+    Uses the library's cached validator instance; if its internals ever change, the library's
+    own (quadratic but correct) validator stays in place.
+    """
+    attr = "_BaseJsonValidator__validator"
+    inner = getattr(validator, attr, None)
+    if inner is None or not hasattr(inner, "evolve"):
+        return
+    fast = validators.extend(type(inner), {"uniqueItems": _unique_items})
+    setattr(
+        validator,
+        attr,
+        fast(inner.schema, registry=inner._registry, format_checker=inner.format_checker),
+    )
 
 
 def bom_timestamp() -> datetime:
