@@ -230,7 +230,9 @@ def _scan_and_decide(
     fail_on: str | None,
 ) -> tuple[RuleSet, ScanResult, Decision]:
     from mlsbom.engine import scan as run_scan
+    from mlsbom.engine import start
 
+    began = start(targets, config)  # hashing (if asked) runs while rules and policy load
     rules = load_rules()
     found = policy_path or (None if no_policy else discover())
     policy = load_policy(found, rules) if found else Policy()
@@ -238,7 +240,7 @@ def _scan_and_decide(
         policy = dataclasses.replace(policy, fail_on=Severity.parse(fail_on))
     signers = policy.signatures.merged(config.signatures)
     config = dataclasses.replace(config, signatures=signers)
-    result = apply(run_scan(targets, config, rules), policy, rules)
+    result = apply(run_scan(targets, config, rules, began), policy, rules)
     return rules, result, decide(result, policy)
 
 

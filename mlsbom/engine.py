@@ -46,16 +46,50 @@ class _Task:
     preset: Format | None = None
 
 
-def scan(targets: Sequence[str], config: ScanConfig, rules: RuleSet | None = None) -> ScanResult:
-    """Scan every target; a missing target raises TargetError before anything is scanned."""
-    rules = rules or load_rules()
+@dataclass(slots=True)
+class Walked:
+    """Targets walked and (when needed) hashing under way: the first half of a scan.
+
+    Callers that have slow set-up of their own (rules, policy) start this first, so the hash
+    threads run while they work.
+    """
+
+    targets: tuple[str, ...]
+    walked: list[tuple[str, list[WalkItem]]]
+    files: dict[ArtifactRef, Path]
+    hasher: Hasher | None = None
+
+    def hash_now(self) -> Hasher:
+        if self.hasher is None:
+            self.hasher = Hasher(self.files.values())
+        return self.hasher
+
+
+def start(targets: Sequence[str], config: ScanConfig) -> Walked:
+    """Walk every target (TargetError before anything is scanned) and start hashing if asked."""
     walked = [(target, list(walk(target))) for target in targets]
     items = [item for _, found in walked for item in found]
     files = {i.ref: i.source.path for i in items if isinstance(i.source, FileSource)}
+    began = Walked(tuple(targets), walked, files)
+    if config.hash_files:
+        began.hash_now()
+    return began
+
+
+def scan(
+    targets: Sequence[str],
+    config: ScanConfig,
+    rules: RuleSet | None = None,
+    began: Walked | None = None,
+) -> ScanResult:
+    """Scan every target; a missing target raises TargetError before anything is scanned."""
+    began = began or start(targets, config)
+    rules = rules or load_rules()
+    walked, files = began.walked, began.files
+    items = [item for _, found in walked for item in found]
     signed = any(is_signature_name(ref.name) for ref in files) or config.signatures.required
     cached = [t for t in targets if "://" not in t and os.path.isdir(t) and cache.layout(t)]
-    hashed = config.hash_files or signed or bool(cached)
-    hasher = Hasher(files.values()) if hashed else None
+    hasher = began.hash_now() if config.hash_files or signed or cached else None
     if signed:
         from mlsbom.signing.verify import warm_up
 
