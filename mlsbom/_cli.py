@@ -229,10 +229,11 @@ def _scan_and_decide(
     no_policy: bool,
     fail_on: str | None,
 ) -> tuple[RuleSet, ScanResult, Decision]:
-    from mlsbom.engine import scan as run_scan
-    from mlsbom.engine import start
+    from mlsbom.prescan import start
 
     began = start(targets, config)  # hashing (if asked) runs while rules and policy load
+    from mlsbom.engine import scan as run_scan
+
     rules = load_rules()
     found = policy_path or (None if no_policy else discover())
     policy = load_policy(found, rules) if found else Policy()

@@ -15,7 +15,6 @@ from mlsbom.analyzers import BY_FORMAT
 from mlsbom.analyzers.base import Child, Hint, Job
 from mlsbom.config import ScanConfig
 from mlsbom.detect import detect
-from mlsbom.digests import Hasher
 from mlsbom.facts import (
     ExtensionMismatch,
     Fact,
@@ -26,11 +25,12 @@ from mlsbom.facts import (
 )
 from mlsbom.hub import cache
 from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
+from mlsbom.prescan import Walked, start
 from mlsbom.result_cache import ResultCache
 from mlsbom.rules import RuleSet, load_rules
 from mlsbom.signing.scan_pass import attach, is_signature_name
 from mlsbom.sources import FileSource, Source, SourceError, SourceLimit
-from mlsbom.walk import WalkItem, walk
+from mlsbom.walk import WalkItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,36 +44,6 @@ class _Task:
     force: Format | None = None
     parent_runs_code: bool = False
     preset: Format | None = None
-
-
-@dataclass(slots=True)
-class Walked:
-    """Targets walked and (when needed) hashing under way: the first half of a scan.
-
-    Callers that have slow set-up of their own (rules, policy) start this first, so the hash
-    threads run while they work.
-    """
-
-    targets: tuple[str, ...]
-    walked: list[tuple[str, list[WalkItem]]]
-    files: dict[ArtifactRef, Path]
-    hasher: Hasher | None = None
-
-    def hash_now(self) -> Hasher:
-        if self.hasher is None:
-            self.hasher = Hasher(self.files.values())
-        return self.hasher
-
-
-def start(targets: Sequence[str], config: ScanConfig) -> Walked:
-    """Walk every target (TargetError before anything is scanned) and start hashing if asked."""
-    walked = [(target, list(walk(target))) for target in targets]
-    items = [item for _, found in walked for item in found]
-    files = {i.ref: i.source.path for i in items if isinstance(i.source, FileSource)}
-    began = Walked(tuple(targets), walked, files)
-    if config.hash_files:
-        began.hash_now()
-    return began
 
 
 def scan(

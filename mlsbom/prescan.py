@@ -1,0 +1,43 @@
+"""The first half of a scan, kept light: walk the targets and start hashing.
+
+The CLI starts this before it loads rules and policy (and before the analysers are imported), so
+the hash threads run while that set-up happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlsbom.config import ScanConfig
+from mlsbom.digests import Hasher
+from mlsbom.models import ArtifactRef
+from mlsbom.sources import FileSource
+from mlsbom.walk import WalkItem, walk
+
+
+@dataclass(slots=True)
+class Walked:
+    """Targets walked and (when needed) hashing under way."""
+
+    targets: tuple[str, ...]
+    walked: list[tuple[str, list[WalkItem]]]
+    files: dict[ArtifactRef, Path]
+    hasher: Hasher | None = None
+
+    def hash_now(self) -> Hasher:
+        if self.hasher is None:
+            self.hasher = Hasher(self.files.values())
+        return self.hasher
+
+
+def start(targets: Sequence[str], config: ScanConfig) -> Walked:
+    """Walk every target (TargetError before anything is scanned) and start hashing if asked."""
+    walked = [(target, list(walk(target))) for target in targets]
+    items = [item for _, found in walked for item in found]
+    files = {i.ref: i.source.path for i in items if isinstance(i.source, FileSource)}
+    began = Walked(tuple(targets), walked, files)
+    if config.hash_files:
+        began.hash_now()
+    return began
