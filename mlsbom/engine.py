@@ -65,10 +65,11 @@ def scan(
 
         warm_up()  # sigstore's import overlaps the hashing threads
     results: list[ArtifactResult] = []
+    store = ResultCache(config) if config.cache else None  # one fingerprint for all targets
     if config.progress is not None:
         config.progress.start(len(items), sum(i.size or 0 for i in items))
     for target, found in walked:
-        scanned = cross_file.check(_scan_items(found, config, rules), rules)
+        scanned = cross_file.check(_scan_items(found, config, rules, store), rules)
         if target.startswith("hf://"):
             from mlsbom.hub.source import HubSource
             from mlsbom.hub.walk import summarise
@@ -91,10 +92,11 @@ def scan(
     return ScanResult(tuple(targets), tuple(results))
 
 
-def _scan_items(items: list[WalkItem], config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
+def _scan_items(
+    items: list[WalkItem], config: ScanConfig, rules: RuleSet, store: ResultCache | None
+) -> list[ArtifactResult]:
     """Every artefact of one target's files, members included; local files in `config.jobs`
     worker processes when there are several (the output is the same as with one)."""
-    store = ResultCache(config) if config.cache else None
     found = [store.get(i) if store else None for i in items]
     todo = [i for i, hit in zip(items, found, strict=True) if hit is None]
     local = [i for i in todo if i.source is None or isinstance(i.source, FileSource)]
