@@ -16,7 +16,7 @@ import click
 
 from mlsbom import __version__
 from mlsbom._cli_signing import render_verify, signer_options, signer_policy
-from mlsbom.config import ScanConfig
+from mlsbom.config import Limits, ScanConfig, cap_address_space
 from mlsbom.errors import MlsbomError
 from mlsbom.models import ScanResult, Severity
 from mlsbom.policy import Decision, Policy, apply, decide
@@ -377,5 +377,6 @@ def rules_explain(rule_id: str) -> None:
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point: bounded memory for the whole process, then the command."""
+    cap_address_space(Limits().max_address_space)
     cli(prog_name="mlsbom")

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mlsbom.config import Limits, ScanConfig
+from mlsbom.config import Limits, ScanConfig, cap_address_space
 from mlsbom.models import ArtifactRef, Format
 from mlsbom.serial import _load_as, dump, load_fact
 from mlsbom.sources import FileSource
@@ -44,17 +44,6 @@ def config_to_json(config: ScanConfig) -> dict[str, Any]:
     return {"limits": dump(config.limits), "explain": config.explain}
 
 
-def _cap_memory(limit: int) -> None:
-    """Bound this worker's address space: an analysis that runs away ends as a MemoryError
-    (a limit finding on that file), not as the machine swapping."""
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):
-        pass  # not on this platform, or already lower
-
-
 def main() -> int:
     from mlsbom.engine import _scan_file
     from mlsbom.rules import load_rules
@@ -65,7 +54,7 @@ def main() -> int:
         return 0
     doc = json.loads(first)
     config = ScanConfig(limits=_load_as(Limits, doc["limits"]), explain=bool(doc["explain"]))
-    _cap_memory(config.limits.max_worker_bytes)
+    cap_address_space(config.limits.max_address_space)
     for line in sys.stdin:
         item = item_from_json(json.loads(line))
         sys.stdout.write(json.dumps(dump(_scan_file(item, config, rules))) + "\n")

@@ -28,7 +28,7 @@ class Limits:
     max_streams: int = 16  # concatenated pickles walked in one file
     max_seconds: float = 120.0  # per artefact
     head_bytes: int = 64 << 10  # bytes read for format detection
-    max_worker_bytes: int = 4 << 30  # address space of each --jobs worker process
+    max_address_space: int = 4 << 30  # per scanning process (CLI and --jobs workers)
 
 
 class Progress(Protocol):
@@ -53,3 +53,25 @@ class ScanConfig:
     cache: bool = False  # reuse results of unchanged files (result_cache.py)
     prepare: tuple[str, ...] = ()  # modules to import while hash threads run (the SBOM writer)
     progress: Progress | None = None  # the CLI shows a bar on a TTY
+
+
+def cap_address_space(limit: int) -> None:
+    """Bound this process's address space (MLSBOM_MAX_MEMORY overrides `limit`, in bytes).
+
+    An analysis that runs away then fails with MemoryError, which the engine turns into a limit
+    finding on that file while the scan goes on, instead of the machine swapping. A lower limit
+    already in place is kept.
+    """
+    import os
+
+    try:
+        import resource
+
+        wanted = int(os.environ.get("MLSBOM_MAX_MEMORY", limit))
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY or soft > wanted:
+            if hard != resource.RLIM_INFINITY:
+                wanted = min(wanted, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+    except (ImportError, ValueError, OSError):
+        pass  # not on this platform, or not allowed

@@ -103,3 +103,25 @@ def test_file_that_shrinks_while_scanned_is_a_finding(tmp_path: Path) -> None:
     item = WalkItem(ArtifactRef(str(path)), FileSource(path, 1 << 20), 1 << 20)
     results = _scan_file(item, SMALL, load_rules())
     assert any(f.severity >= Severity.HIGH for r in results for f in r.findings)
+
+
+def test_the_cli_bounds_its_address_space(tmp_path: Path) -> None:
+    """`mlsbom` caps its own memory (MLSBOM_MAX_MEMORY); a runaway ends as a finding, not a swap."""
+    import os
+    import subprocess
+
+    code = (
+        "import resource, sys\n"
+        "from mlsbom.config import Limits, cap_address_space\n"
+        "cap_address_space(Limits().max_address_space)\n"
+        "print(resource.getrlimit(resource.RLIMIT_AS)[0])\n"
+    )
+    env = {**os.environ, "MLSBOM_MAX_MEMORY": str(3 << 30)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert int(out.stdout) == 3 << 30
+    demo = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+    env["MLSBOM_MAX_MEMORY"] = str(1 << 30)
+    scan_run = subprocess.run(
+        [sys.executable, "-m", "mlsbom", "scan", str(demo)], capture_output=True, text=True, env=env
+    )
+    assert scan_run.returncode == 1 and "pickle-dangerous-import" in scan_run.stdout
