@@ -15,6 +15,7 @@ import click
 
 from mlsbom.errors import MlsbomError
 from mlsbom.facts import Fact
+from mlsbom.serial import dump
 from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch
 from mlsbom.signing.signers import SignerPolicy, signers_from
 
@@ -113,7 +114,7 @@ def render_verify(results: Sequence[tuple[Path, list[Fact]]], fmt: str) -> tuple
             "signatures": [
                 {
                     "signature": str(sig),
-                    **{k: getattr(c, k) for k in c.__dataclass_fields__},
+                    **{k: v for k, v in dump(c).items() if k != "kind"},
                     "intact": c.intact,
                     "mismatches": [{"file": m.file, "problem": m.problem} for m in ms],
                 }

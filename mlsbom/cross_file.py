@@ -6,7 +6,6 @@ attached to the artefact they concern.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import posixpath
 import re
@@ -18,7 +17,7 @@ from mlsbom.facts import Fact, TensorShapes
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
 from mlsbom.provenance import ShardIndexInfo
 from mlsbom.remote_code import RemoteCode
-from mlsbom.rules import RuleSet
+from mlsbom.rules import RuleSet, add_facts
 
 _PICKLE_CHECKPOINTS = {Format.PYTORCH_ZIP, Format.PYTORCH_LEGACY, Format.PICKLE}
 _WEIGHTS_NAME = re.compile(r"^(pytorch_model|model|diffusion_pytorch_model|adapter_model)[-.\w]*$")
@@ -92,14 +91,7 @@ def check(results: list[ArtifactResult], rules: RuleSet) -> list[ArtifactResult]
         _remote_modules(r, paths, extra)
     if not extra:
         return results
-    out = []
-    for r in results:
-        facts = extra.get(r.ref)
-        if facts:
-            findings = (*r.findings, *rules.judge(facts, r.ref))
-            r = dataclasses.replace(r, facts=(*r.facts, *facts), findings=findings)
-        out.append(r)
-    return out
+    return [add_facts(r, extra[r.ref], rules) if extra.get(r.ref) else r for r in results]
 
 
 def _shapes(

@@ -51,6 +51,7 @@ class ResultCache:
         settings = json.dumps([__version__, _rules_digest(), dump(config.limits), config.explain])
         self.fingerprint = hashlib.sha256(settings.encode()).hexdigest()[:32]
         self.hits = 0
+        self._keys: dict[Path, str | None] = {}
 
     def _stat_key(self, path: Path) -> str | None:
         try:
@@ -62,6 +63,11 @@ class ResultCache:
         return hashlib.sha256(raw.encode()).hexdigest()
 
     def _content_key(self, path: Path) -> str | None:
+        if path not in self._keys:
+            self._keys[path] = self._lookup_key(path)
+        return self._keys[path]
+
+    def _lookup_key(self, path: Path) -> str | None:
         stat_key = self._stat_key(path)
         if stat_key is None:
             return None

@@ -20,9 +20,15 @@ from mlsbom.signing.check import (
 from mlsbom.signing.signers import SignerPolicy
 
 
-def is_signature_name(name: str) -> bool:
-    """Whether a walked file is a signature the pass will verify."""
-    return name == OMS_NAME or name.endswith(DETACHED_SUFFIXES)
+def has_signatures(targets: Sequence[str], files: Mapping[ArtifactRef, Path]) -> bool:
+    """Whether the pass has anything to verify: a detached bundle anywhere, or a model.sig that
+    `find_signatures` will use (at a folder target's root, or the target itself)."""
+    roots = {file_key(Path(t) / OMS_NAME) for t in targets if "://" not in t}
+    roots |= {file_key(Path(t)) for t in targets if t.endswith(OMS_NAME)}
+    return any(
+        path.name.endswith(DETACHED_SUFFIXES) or (path.name == OMS_NAME and file_key(path) in roots)
+        for path in files.values()
+    )
 
 
 def _target_facts(
