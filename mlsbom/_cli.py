@@ -5,12 +5,15 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or tool error.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import dataclasses
+import os
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -379,4 +382,24 @@ def rules_explain(rule_id: str) -> None:
 def main() -> None:
     """Console entry point: bounded memory for the whole process, then the command."""
     cap_address_space(Limits().max_address_space)
-    cli(prog_name="mlsbom")
+    try:
+        cli(prog_name="mlsbom")
+    except SystemExit as done:
+        _exit_now(done.code)
+    _exit_now(0)
+
+
+def _exit_now(code: object) -> NoReturn:
+    """Exit without tearing the interpreter down (0.05-0.1 s of freeing imported modules).
+
+    Exit handlers still run and the standard streams are flushed first.
+    """
+    if not isinstance(code, int):
+        if code is not None:
+            print(code, file=sys.stderr)
+        code = 0 if code is None else 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+            stream.flush()
+    os._exit(code)

@@ -1,0 +1,129 @@
+"""File digests: the hashing child, its fallbacks, and prefetching from the command line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlsbom import digests
+from mlsbom.digests import Hasher, hash_files, prefetch, sha256_file
+
+
+@pytest.fixture(autouse=True)
+def _no_prefetch_left() -> Iterator[None]:
+    yield
+    digests._PREFETCHED.clear()
+
+
+def _files(tmp_path: Path, count: int = 5) -> list[Path]:
+    out = []
+    for n in range(count):
+        path = tmp_path / f"f{n}.bin"
+        path.write_bytes(os.urandom(n * 300_001))  # 0 bytes to 1.2 MB, across read sizes
+        out.append(path)
+    return out
+
+
+def _expected(paths: list[Path]) -> dict[Path, str]:
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def test_child_digests_match_hashlib(tmp_path: Path) -> None:
+    files = _files(tmp_path)
+    assert dict(hash_files(files)) == _expected(files)
+    assert dict(hash_files(files, workers=1)) == _expected(files)
+
+
+def test_unreadable_and_vanished_files_are_errors(tmp_path: Path) -> None:
+    files = _files(tmp_path, 2)
+    gone = tmp_path / "gone.bin"
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    odd = tmp_path / "name\nwith newline \udcff.bin"
+    odd.write_bytes(b"x")
+    got = hash_files([*files, gone, folder, odd])
+    error = got[gone]
+    assert isinstance(error, OSError) and error.errno == 2
+    assert isinstance(got[folder], OSError)
+    assert got[odd] == hashlib.sha256(b"x").hexdigest()
+    assert {p: got[p] for p in files} == _expected(files)
+
+
+def test_hashes_in_threads_when_the_child_cannot_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(11, "no more processes")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    files = _files(tmp_path, 3)
+    assert dict(hash_files(files)) == _expected(files)
+
+
+def test_a_child_that_answers_nonsense_is_not_believed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    liar = "import sys; sys.stdin.read(); print('ok ' + 'ab' * 32); print('garbage'); sys.exit(3)"
+    monkeypatch.setattr(digests, "_CHILD", liar.replace("%", "%%"))
+    files = _files(tmp_path, 3)
+    got = hash_files(files)
+    assert got[files[0]] == "ab" * 32  # a well-formed answer is taken as given
+    assert {p: got[p] for p in files[1:]} == _expected(files[1:])  # the rest hashed here
+
+
+def test_prefetch_hashes_command_line_files_once(tmp_path: Path) -> None:
+    files = _files(tmp_path, 2)
+    prefetch(["scan", str(files[1]), "--sbom", str(tmp_path / "bom.json"), "--no-progress"])
+    assert len(digests._PREFETCHED) == 1
+    hasher = Hasher([files[1].resolve(), files[0]])  # the walk names the real path
+    assert set(hasher._adopted) == {files[1].resolve()}
+    assert hasher._todo == [files[0]]
+    assert dict(hasher.results()) == _expected([files[1].resolve(), files[0]])
+
+
+def test_a_file_changed_after_prefetch_is_hashed_again(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"before")
+    prefetch(["sbom", str(path)])
+    path.write_bytes(b"after, and longer")
+    assert Hasher([path]).results()[path] == hashlib.sha256(b"after, and longer").hexdigest()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["scan", "FILE"], ["verify", "FILE"], ["rules"], ["scan", "--sbom"]],
+)
+def test_prefetch_only_for_commands_that_hash(tmp_path: Path, argv: list[str]) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"x")
+    prefetch([str(path) if a == "FILE" else a for a in argv])
+    assert digests._PREFETCHED == []
+
+
+def test_prefetch_leaves_folders_to_the_walk(tmp_path: Path) -> None:
+    _files(tmp_path, 2)
+    prefetch(["sbom", str(tmp_path)])
+    assert digests._PREFETCHED == []
+
+
+def test_console_entry_exits_with_the_command_code(tmp_path: Path) -> None:
+    """`main` leaves without interpreter teardown: output and exit code must still be whole."""
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"\x80\x02cos\nsystem\nq\x00.")
+    bom = tmp_path / "bom.json"
+    cmd = [sys.executable, "-m", "mlsbom", "scan", str(path), "--sbom", str(bom)]
+    cmd += ["--format", "json"]
+    run = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert run.returncode == 1, run.stderr
+    assert "pickle-dangerous-import" in run.stdout
+    json.loads(run.stdout)  # flushed whole before the fast exit
+    assert sha256_file(path) in bom.read_text()
+    usage = subprocess.run(cmd[:4], capture_output=True, text=True, check=False)
+    assert usage.returncode == 2 and "no target given" in usage.stderr
