@@ -28,7 +28,7 @@ from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
 from mlsbom.prescan import Walked, start
 from mlsbom.result_cache import ResultCache
 from mlsbom.rules import RuleSet, load_rules
-from mlsbom.signing.scan_pass import attach, has_signatures
+from mlsbom.signing.scan_pass import attach
 from mlsbom.sources import FileSource, Source, SourceError, SourceLimit
 from mlsbom.walk import WalkItem
 
@@ -57,8 +57,8 @@ def scan(
     rules = rules or load_rules()
     walked, files = began.walked, began.files
     items = [item for _, found in walked for item in found]
-    signed = has_signatures(targets, files) or config.signatures.required
-    cached = [t for t in targets if "://" not in t and os.path.isdir(t) and cache.layout(t)]
+    signed = began.signed or config.signatures.required
+    cached = began.hf_caches
     hasher = began.hash_now() if config.hash_files or signed or cached else None
     if signed:
         from mlsbom.signing.verify import warm_up

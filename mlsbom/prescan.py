@@ -6,13 +6,16 @@ the hash threads run while that set-up happens.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from mlsbom.config import ScanConfig
 from mlsbom.digests import Hasher
+from mlsbom.hub import cache
 from mlsbom.models import ArtifactRef
+from mlsbom.signing.scan_pass import has_signatures
 from mlsbom.sources import FileSource
 from mlsbom.walk import WalkItem, walk
 
@@ -26,6 +29,16 @@ class Walked:
     files: dict[ArtifactRef, Path]
     hasher: Hasher | None = None
 
+    @property
+    def signed(self) -> bool:
+        """A signature the scan will verify is among the files."""
+        return has_signatures(self.targets, self.files)
+
+    @property
+    def hf_caches(self) -> list[str]:
+        """Targets laid out as a Hugging Face cache (blobs are checked against their names)."""
+        return [t for t in self.targets if "://" not in t and os.path.isdir(t) and cache.layout(t)]
+
     def hash_now(self) -> Hasher:
         if self.hasher is None:
             self.hasher = Hasher(self.files.values())
@@ -33,11 +46,12 @@ class Walked:
 
 
 def start(targets: Sequence[str], config: ScanConfig) -> Walked:
-    """Walk every target (TargetError before anything is scanned) and start hashing if asked."""
+    """Walk every target (TargetError before anything is scanned) and start hashing if the scan
+    will need digests: for an SBOM, a signature to verify, or a Hugging Face cache."""
     walked = [(target, list(walk(target))) for target in targets]
     items = [item for _, found in walked for item in found]
     files = {i.ref: i.source.path for i in items if isinstance(i.source, FileSource)}
     began = Walked(tuple(targets), walked, files)
-    if config.hash_files:
+    if config.hash_files or config.signatures.required or began.signed or began.hf_caches:
         began.hash_now()
     return began
