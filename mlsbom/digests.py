@@ -22,6 +22,8 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from mlsbom.regular_file import regular_fd
+
 CHUNK = 1 << 20  # reads that stay in a core's L2 cache while they are hashed (fastest here)
 THREAD_CHUNK = 8 << 20  # fewer GIL round trips where threads of this process hash
 _HASHING_COMMANDS = ("sbom",)  # commands that always hash; `scan` hashes with --sbom
@@ -30,13 +32,16 @@ _MAX_PREFETCH = 64  # command-line files hashed ahead of the CLI
 # The child: NUL-separated paths on stdin; one line per path on stdout, in order:
 # "ok <hex>" or "err <errno> <message>". Up to `workers` threads hash files at once.
 _CHILD = r"""
-import hashlib, sys, threading
+import hashlib, os, stat, sys, threading
 def one(path):
     try:
-        h = hashlib.sha256()
-        buf = bytearray(%(chunk)d)
-        view = memoryview(buf)
-        with open(path, "rb", buffering=0) as f:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block us
+        with open(fd, "rb", buffering=0) as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return "err 0 not a regular file"
+            h = hashlib.sha256()
+            buf = bytearray(%(chunk)d)
+            view = memoryview(buf)
             while n := f.readinto(buf):
                 h.update(view[:n])
         return "ok " + h.hexdigest()
@@ -64,7 +69,7 @@ def sha256_file(path: Path, chunk: int = CHUNK) -> str:
     h = hashlib.sha256()
     buf = bytearray(chunk)
     view = memoryview(buf)
-    with open(path, "rb", buffering=0) as f:
+    with open(regular_fd(path), "rb", buffering=0) as f:
         while n := f.readinto(buf):
             h.update(view[:n])
     return h.hexdigest()

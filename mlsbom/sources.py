@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, cast
 
+from mlsbom.regular_file import regular_fd
+
 SPOOL_BYTES = 32 << 20  # non-seekable members up to this stay in memory when made seekable
 
 
@@ -59,7 +61,7 @@ class FileSource:
     size: int | None
 
     def open(self) -> BinaryIO:
-        return open(self.path, "rb")
+        return open(regular_fd(self.path), "rb")
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import resource
 import sys
@@ -103,6 +104,24 @@ def test_file_that_shrinks_while_scanned_is_a_finding(tmp_path: Path) -> None:
     item = WalkItem(ArtifactRef(str(path)), FileSource(path, 1 << 20), 1 << 20)
     results = _scan_file(item, SMALL, load_rules())
     assert any(f.severity >= Severity.HIGH for r in results for f in r.findings)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
+def test_file_swapped_for_a_fifo_after_the_walk_is_a_finding(tmp_path: Path) -> None:
+    """Opening a FIFO blocks until a writer comes: analysis and hashing must refuse it instead."""
+    from mlsbom.config import ScanConfig
+    from mlsbom.engine import scan
+    from mlsbom.prescan import start
+
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"\x80\x02K\x01.")
+    began = start([str(tmp_path)], ScanConfig())  # walked as a regular file
+    path.unlink()
+    os.mkfifo(path)
+    result = scan([str(tmp_path)], ScanConfig(hash_files=True), began=began)
+    (art,) = result.artifacts
+    assert any(f.severity >= Severity.HIGH for f in art.findings)
+    assert art.sha256 is None
 
 
 def test_the_cli_bounds_its_address_space(tmp_path: Path) -> None:
