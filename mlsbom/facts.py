@@ -8,7 +8,10 @@ find them all through `fact_kinds()`.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from functools import cache
+from types import MappingProxyType
 from typing import ClassVar
 
 
@@ -233,8 +236,13 @@ class TensorShapes(Fact):
     tensors: tuple[tuple[str, tuple[int, ...]], ...]
 
 
-def fact_kinds() -> dict[str, type[Fact]]:
-    """Every fact class by kind, including those analyser modules define (imported first)."""
+@cache
+def fact_kinds() -> Mapping[str, type[Fact]]:
+    """Every fact class by kind, including those analyser modules define (imported first).
+
+    Computed once: every module that defines facts is imported here, and reading a cached or
+    worker result asks for a kind per fact (1,000 cached files: 0.28 s when it walked the
+    subclasses each time)."""
     import mlsbom.analyzers
     import mlsbom.cross_file
     import mlsbom.hub.cache
@@ -254,7 +262,7 @@ def fact_kinds() -> dict[str, type[Fact]]:
         if cls.kind in kinds and kinds[cls.kind] is not cls:
             raise TypeError(f"two fact classes share the kind {cls.kind!r}")
         kinds[cls.kind] = cls
-    return kinds
+    return MappingProxyType(kinds)
 
 
 def field_names(kind: type[Fact]) -> frozenset[str]:

@@ -5,7 +5,9 @@ name: extensions, config file names), with a fingerprint of everything else that
 (mlsbom's version, the rule files, the limits). A stat index
 (device, inode, size, mtime, ctime, path) maps an unchanged file to its content digest without
 reading it; a file whose stat changed is re-hashed, and identical content still hits. Entries are
-JSON (`serial.py`), never pickle; one that does not load is ignored and rewritten.
+JSON (`serial.py`), never pickle; one that does not load is ignored and rewritten. Files under
+16 KiB are scanned again instead: a lookup (two small reads and a parse) costs more than their
+analysis (1,000 files of 1 KB: 0.25 s scanned, 0.36 s from the cache).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from mlsbom.rules import rules_dir
 from mlsbom.serial import SerialError, dump, load_results
 from mlsbom.sources import FileSource
 from mlsbom.walk import WalkItem
+
+MIN_BYTES = 16 << 10  # smaller files are cheaper to scan than to look up
 
 
 def cache_dir() -> Path:
@@ -90,11 +94,19 @@ class ResultCache:
         named = hashlib.sha256(f"{name}\0{self.fingerprint}".encode()).hexdigest()[:32]
         return self.root / "results" / digest[:2] / f"{digest}-{named}.json"
 
+    @staticmethod
+    def _path(item: WalkItem) -> Path | None:
+        """The file behind a cacheable item: a plain local file of at least MIN_BYTES."""
+        if isinstance(item.source, FileSource) and not item.facts and not item.format:
+            return item.source.path if (item.size or 0) >= MIN_BYTES else None
+        return None
+
     def get(self, item: WalkItem) -> list[ArtifactResult] | None:
         """Cached results for the item, rebased onto its path; None on a miss."""
-        if not isinstance(item.source, FileSource) or item.facts or item.format:
+        path = self._path(item)
+        if path is None:
             return None
-        digest = self._content_key(item.source.path)
+        digest = self._content_key(path)
         if digest is None:
             return None
         try:
@@ -105,9 +117,10 @@ class ResultCache:
         return [_rebase(r, item.ref.path) for r in stored]
 
     def put(self, item: WalkItem, results: list[ArtifactResult]) -> None:
-        if not isinstance(item.source, FileSource) or item.facts or item.format:
+        path = self._path(item)
+        if path is None:
             return
-        digest = self._content_key(item.source.path)
+        digest = self._content_key(path)
         if digest is not None:
             stored = [_rebase(r, "") for r in results]
             _write(self._entry(digest, item.ref.name), json.dumps(dump(stored)))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from mlsbom import result_cache
 from mlsbom._cli import cli
 from mlsbom.config import ScanConfig
 from mlsbom.engine import scan
@@ -23,6 +24,20 @@ EVIL = b"cos\nsystem\n(S'echo mlsbom-fixture'\ntR."
 @pytest.fixture(autouse=True)
 def _cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLSBOM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(result_cache, "MIN_BYTES", 0)  # the fixtures are small files
+
+
+def test_files_cheaper_to_scan_than_to_look_up_are_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(result_cache, "MIN_BYTES", 16 << 10)
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "small.pkl").write_bytes(b"\x80\x04K\x01.")
+    (tmp_path / "m" / "big.bin").write_bytes(b"\x80\x04K\x01." + bytes(20_000))
+    json_scan(str(tmp_path / "m"), "--cache")
+    store = ResultCache(ScanConfig(cache=True))
+    hits = {i.ref.name: store.get(i) is not None for i in walk(str(tmp_path / "m"))}
+    assert hits == {"small.pkl": False, "big.bin": True}
 
 
 def json_scan(*args: str) -> str:
