@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from mlsbom.regular_file import regular_fd
+from mlsbom.regular_file import OPEN_FLAGS, regular_fd
 
 CHUNK = 1 << 20  # reads that stay in a core's L2 cache while they are hashed (fastest here)
 THREAD_CHUNK = 8 << 20  # fewer GIL round trips where threads of this process hash
@@ -35,7 +35,7 @@ _CHILD = r"""
 import hashlib, os, stat, sys, threading
 def one(path):
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block us
+        fd = os.open(path, %(flags)d)  # O_NONBLOCK: a FIFO must not block us
         with open(fd, "rb", buffering=0) as f:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 return "err 0 not a regular file"
@@ -89,7 +89,10 @@ def _identity(path: Path) -> Identity | None:
 
 def _spawn(paths: Sequence[Path], workers: int) -> subprocess.Popen[bytes] | None:
     """Start the hashing child with the paths written to it, or None if it cannot start."""
-    code = _CHILD % {"chunk": CHUNK, "workers": max(1, min(workers, len(paths)))}
+    if not sys.executable or getattr(sys, "frozen", False):  # no interpreter to start
+        return None
+    workers = max(1, min(workers, len(paths)))
+    code = _CHILD % {"chunk": CHUNK, "workers": workers, "flags": OPEN_FLAGS}
     try:
         child = subprocess.Popen(  # noqa: S603 - our own stdlib-only code; paths go to stdin
             [sys.executable, "-I", "-S", "-c", code],
