@@ -30,7 +30,8 @@ _HASHING_COMMANDS = ("sbom",)  # commands that always hash; `scan` hashes with -
 _MAX_PREFETCH = 64  # command-line files hashed ahead of the CLI
 
 # The child: NUL-separated paths on stdin; one line per path on stdout, in order:
-# "ok <hex>" or "err <errno> <message>". Up to `workers` threads hash files at once.
+# "ok <hex>" or "err <errno> <message>". Up to `workers` threads hash files at once, the
+# largest first, so one big shard does not start last behind many small files.
 _CHILD = r"""
 import hashlib, os, stat, sys, threading
 def one(path):
@@ -47,15 +48,26 @@ def one(path):
         return "ok " + h.hexdigest()
     except OSError as exc:
         return "err %%d %%s" %% (exc.errno or 0, " ".join(str(exc.strerror or exc).split()))
+def size(path):
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 paths = sys.stdin.buffer.read().split(b"\0")[:-1]
 answers = [""] * len(paths)
-def work(start):
-    for i in range(start, len(paths), %(workers)d):
+order = iter(sorted(range(len(paths)), key=lambda i: -size(paths[i])))  # largest first
+lock = threading.Lock()
+def work():
+    while True:
+        with lock:
+            i = next(order, None)
+        if i is None:
+            return
         answers[i] = one(paths[i])
-threads = [threading.Thread(target=work, args=(k,)) for k in range(1, %(workers)d)]
+threads = [threading.Thread(target=work) for _ in range(%(workers)d - 1)]
 for t in threads:
     t.start()
-work(0)
+work()
 for t in threads:
     t.join()
 sys.stdout.write("".join(a + "\n" for a in answers))
