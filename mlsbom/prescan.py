@@ -1,7 +1,7 @@
 """The first half of a scan, kept light: walk the targets and start hashing.
 
 The CLI starts this before it loads rules and policy (and before the analysers are imported), so
-the hash threads run while that set-up happens.
+the hashing child (digests.py) runs while that set-up happens.
 """
 
 from __future__ import annotations
