@@ -144,3 +144,15 @@ def test_parsers_never_raise_on_arbitrary_text(text: str) -> None:
 )
 def test_template_parser_on_template_fragments(parts: list[str]) -> None:
     template_facts("".join(parts))
+
+
+def test_scanned_code_warnings_do_not_reach_our_output() -> None:
+    """Invalid escapes in scanned code make Python warn at parse time; that is not our stderr."""
+    import warnings
+
+    from mlsbom.analyzers.python_code import python_facts
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        python_facts('path = "C:\\mlsbom\\data"\n')
+    assert seen == []

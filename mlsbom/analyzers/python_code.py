@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 import functools
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
@@ -153,7 +154,9 @@ def python_facts(source: str, cell: int | None = None) -> list[Fact]:
     if len(source) > MAX_SOURCE:
         return [LimitExceeded("python-source-chars", MAX_SOURCE, len(source))]
     try:
-        tree = ast.parse(source)
+        with warnings.catch_warnings():  # the scanned code's invalid escapes are not our output
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
     except SyntaxError as exc:
         return [PythonSyntaxError(str(exc.msg), exc.lineno)]
     except (ValueError, RecursionError, MemoryError) as exc:
