@@ -7,7 +7,7 @@ import sys
 
 def main() -> None:
     """Start hashing the named files (when the command will hash them), then run the CLI."""
-    from mlsbom.digests import prefetch
+    from mlsbom.hash_child import prefetch
 
     prefetch(sys.argv[1:])
     from mlsbom._cli import main as cli_main

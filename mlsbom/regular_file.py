@@ -1,4 +1,4 @@
-"""Opening a path only when it is a regular file (kept light: the hashing prefetch imports it)."""
+"""Opening a path only when it is a regular file."""
 
 from __future__ import annotations
 
@@ -6,14 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-# O_NONBLOCK: a FIFO opens at once instead of waiting for a writer (POSIX); O_BINARY: no newline
-# translation (Windows); O_CLOEXEC: not inherited by the hashing child or workers.
-OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_BINARY", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
+from mlsbom.hash_child import OPEN_FLAGS
 
 
 def regular_fd(path: Path | str) -> int:

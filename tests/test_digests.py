@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from mlsbom import digests
-from mlsbom.digests import Hasher, hash_files, prefetch, sha256_file
+from mlsbom import digests, hash_child
+from mlsbom.digests import Hasher, hash_files, sha256_file
+from mlsbom.hash_child import prefetch
 
 
 @pytest.fixture(autouse=True)
 def _no_prefetch_left() -> Iterator[None]:
     yield
-    digests._PREFETCHED.clear()
+    hash_child.PREFETCHED.clear()
 
 
 def _files(tmp_path: Path, count: int = 5) -> list[Path]:
@@ -63,6 +64,16 @@ def test_hashes_in_threads_when_the_child_cannot_start(
         raise OSError(11, "no more processes")
 
     monkeypatch.setattr(subprocess, "Popen", refuse)
+    monkeypatch.setattr(os, "posix_spawn", refuse, raising=False)
+    files = _files(tmp_path, 3)
+    assert dict(hash_files(files)) == _expected(files)
+
+
+def test_child_through_subprocess_where_posix_spawn_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delattr(os, "posix_spawn", raising=False)
+    monkeypatch.setattr(digests, "_hash_in_threads", None)  # must not be needed
     files = _files(tmp_path, 3)
     assert dict(hash_files(files)) == _expected(files)
 
@@ -71,7 +82,7 @@ def test_a_child_that_answers_nonsense_is_not_believed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     liar = "import sys; sys.stdin.read(); print('ok ' + 'ab' * 32); print('garbage'); sys.exit(3)"
-    monkeypatch.setattr(digests, "_CHILD", liar.replace("%", "%%"))
+    monkeypatch.setattr(hash_child, "SOURCE", liar.replace("%", "%%"))
     files = _files(tmp_path, 3)
     got = hash_files(files)
     assert got[files[0]] == "ab" * 32  # a well-formed answer is taken as given
@@ -81,9 +92,9 @@ def test_a_child_that_answers_nonsense_is_not_believed(
 def test_prefetch_hashes_command_line_files_once(tmp_path: Path) -> None:
     files = _files(tmp_path, 2)
     prefetch(["scan", str(files[1]), "--sbom", str(tmp_path / "bom.json"), "--no-progress"])
-    assert len(digests._PREFETCHED) == 1
+    assert len(hash_child.PREFETCHED) == 1
     hasher = Hasher([files[1].resolve(), files[0]])  # the walk names the real path
-    assert set(hasher._adopted) == {files[1].resolve()}
+    assert set(hasher._early) == {files[1].resolve()}
     assert hasher._todo == [files[0]]
     assert dict(hasher.results()) == _expected([files[1].resolve(), files[0]])
 
@@ -104,13 +115,13 @@ def test_prefetch_only_for_commands_that_hash(tmp_path: Path, argv: list[str]) -
     path = tmp_path / "model.bin"
     path.write_bytes(b"x")
     prefetch([str(path) if a == "FILE" else a for a in argv])
-    assert digests._PREFETCHED == []
+    assert hash_child.PREFETCHED == []
 
 
 def test_prefetch_leaves_folders_to_the_walk(tmp_path: Path) -> None:
     _files(tmp_path, 2)
     prefetch(["sbom", str(tmp_path)])
-    assert digests._PREFETCHED == []
+    assert hash_child.PREFETCHED == []
 
 
 def test_console_entry_exits_with_the_command_code(tmp_path: Path) -> None:
