@@ -13,11 +13,13 @@ import pytest
 from click.testing import CliRunner
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
+from sortedcontainers import SortedSet
 
 from mlsbom._cli import cli
 from mlsbom.config import ScanConfig
 from mlsbom.engine import scan
-from mlsbom.sbom.render import render_sbom
+from mlsbom.sbom.builder import build_bom
+from mlsbom.sbom.render import bom_timestamp, render_sbom
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 REPOS = sorted(p for p in (FIXTURES / "sbom").iterdir() if p.is_dir() and p.name != "hub_cache")
@@ -160,3 +162,15 @@ def test_cli_scan_writes_sbom_and_keeps_exit_code(tmp_path: Path) -> None:
 def test_missing_target_is_exit_2() -> None:
     res = CliRunner().invoke(cli, ["sbom", "/nonexistent/model"])
     assert res.exit_code == 2
+
+
+def test_file_components_keep_the_library_order(tmp_path: Path) -> None:
+    """Files are nested in order for speed; the result equals the library's own sorted set."""
+    for name in ["b.bin", "A.bin", "a/b.json", "a.b", "ä.txt", "0", "a-b"]:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(name.encode())
+    bom, _ = build_bom(scan([str(tmp_path)], ScanConfig(hash_files=True)), bom_timestamp())
+    nested = list(bom.metadata.component.components)  # type: ignore[union-attr]
+    assert [c.name for c in nested] == [c.name for c in SortedSet(nested)]
+    assert len(nested) == 7

@@ -257,10 +257,23 @@ def _model_component(
         licenses=_licenses(card),
         external_references=refs,
         properties=_props(props),
-        components=files,
         pedigree=Pedigree(ancestors=ancestors) if ancestors else None,
     )
+    _add_in_order(component, files)
     return component, ancestors
+
+
+def _add_in_order(parent: Component, files: list[Component]) -> None:
+    """Nest file components under their model, added in the library's own order.
+
+    cyclonedx-python-lib orders components by a 30-field tuple it builds afresh for every
+    comparison; a set built from an unordered list costs about 18 such tuples per file (0.2 s per
+    1,000 files). Added already in order (type, group and version are equal; names are unique
+    paths), each insertion is an append: about 4 tuples. The order only affects speed, never the
+    result.
+    """
+    for file in sorted(files, key=lambda c: c.name):
+        parent.components.add(file)
 
 
 def _vulnerability(n: int, finding: Finding, affects: str) -> Vulnerability:
