@@ -10,6 +10,7 @@ Protocol: NUL-separated paths on the child's stdin; one line per path on its std
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 
@@ -125,6 +126,17 @@ def spawn(paths: Sequence[str | os.PathLike[str]], workers: int) -> Child | None
     return Child(read, len(paths))
 
 
+_RUNNING: dict[int, Callable[[], None]] = {}  # children not yet waited for: pid -> stop
+
+
+@atexit.register
+def stop_children() -> None:
+    """Stop children whose answers were never collected (an error, a usage mistake, Ctrl-C):
+    a multi-gigabyte file must not go on hashing after mlsbom has exited."""
+    for stop in list(_RUNNING.values()):
+        stop()
+
+
 def _posix_spawn(argv: list[str], data: bytes) -> Callable[[], bytes]:
     child_in, to_child = os.pipe()
     from_child, child_out = os.pipe()
@@ -145,6 +157,18 @@ def _posix_spawn(argv: list[str], data: bytes) -> Callable[[], bytes]:
         raise
     os.close(child_in)
     os.close(child_out)
+
+    def stop() -> None:
+        import signal
+
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:  # already gone
+            pass
+        _RUNNING.pop(pid, None)
+
+    _RUNNING[pid] = stop
     try:
         with open(to_child, "wb") as f:
             f.write(data)
@@ -157,6 +181,7 @@ def _posix_spawn(argv: list[str], data: bytes) -> Callable[[], bytes]:
                 return f.read()
         finally:
             os.waitpid(pid, 0)
+            _RUNNING.pop(pid, None)
 
     return read
 
@@ -169,6 +194,13 @@ def _popen(argv: list[str], data: bytes) -> Callable[[], bytes]:
     )
     assert proc.stdin is not None and proc.stdout is not None
     out = proc.stdout
+
+    def stop() -> None:
+        proc.kill()
+        proc.wait()
+        _RUNNING.pop(proc.pid, None)
+
+    _RUNNING[proc.pid] = stop
     try:
         with proc.stdin:
             proc.stdin.write(data)
@@ -181,6 +213,7 @@ def _popen(argv: list[str], data: bytes) -> Callable[[], bytes]:
                 return out.read()
         finally:
             proc.wait()
+            _RUNNING.pop(proc.pid, None)
 
     return read
 

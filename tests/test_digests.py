@@ -138,3 +138,41 @@ def test_console_entry_exits_with_the_command_code(tmp_path: Path) -> None:
     assert sha256_file(path) in bom.read_text()
     usage = subprocess.run(cmd[:4], capture_output=True, text=True, check=False)
     assert usage.returncode == 2 and "no target given" in usage.stderr
+
+
+def _sparse(tmp_path: Path) -> Path:
+    big = tmp_path / "huge.bin"
+    with open(big, "wb") as f:
+        f.truncate(64 << 30)  # sparse: hashing it would take most of a minute
+    return big
+
+
+def test_children_never_collected_are_stopped(tmp_path: Path) -> None:
+    child = hash_child.spawn([_sparse(tmp_path)], 1)
+    assert child is not None
+    pids = list(hash_child._RUNNING)
+    hash_child.stop_children()
+    assert pids and not hash_child._RUNNING
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert child.answers() == [None]  # killed: no answer, never a wrong one
+
+
+def test_a_usage_error_leaves_no_child_hashing(tmp_path: Path) -> None:
+    """`mlsbom sbom HUGE --typo` exits at once; its prefetching child must not outlive it."""
+    code = (
+        "import atexit, sys\n"
+        "from mlsbom import hash_child\n"
+        "from mlsbom.__main__ import main\n"
+        "atexit.register(lambda: print(*hash_child._RUNNING, flush=True))\n"  # runs first (LIFO)
+        f"sys.argv = ['mlsbom', 'sbom', {str(_sparse(tmp_path))!r}, '--no-such-option']\n"
+        "main()\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 2, run.stderr
+    pids = [int(p) for p in run.stdout.split()]
+    assert pids
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
