@@ -146,13 +146,18 @@ def test_template_parser_on_template_fragments(parts: list[str]) -> None:
     template_facts("".join(parts))
 
 
-def test_scanned_code_warnings_do_not_reach_our_output() -> None:
-    """Invalid escapes in scanned code make Python warn at parse time; that is not our stderr."""
+def test_scanned_text_warnings_do_not_reach_our_output() -> None:
+    """Invalid escapes in scanned code, .npy headers (found by fuzzing) and chat templates make
+    Python or Jinja warn at parse time; that is not our stderr."""
     import warnings
 
+    from mlsbom.analyzers.numpy_files import parse_header
     from mlsbom.analyzers.python_code import python_facts
 
+    header = b"{'descr': '\\o', 'fortran_order': False, 'shape': (), }"
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         python_facts('path = "C:\\mlsbom\\data"\n')
+        parse_header(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header)
+        template_facts("{{ '\\p' }}")
     assert seen == []

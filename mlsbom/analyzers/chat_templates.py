@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from mlsbom.analyzers.base import Analysis, Hint, Job
+from mlsbom.analyzers.base import Analysis, Hint, Job, quiet_parsing
 from mlsbom.analyzers.python_code import read_text
 from mlsbom.facts import Fact, ParseError
 from mlsbom.models import Format
@@ -118,7 +118,8 @@ def template_facts(source: str) -> list[Fact]:
 
     env = _environment()
     try:
-        tree = env.parse(source)  # type: ignore[attr-defined]
+        with quiet_parsing():
+            tree = env.parse(source)  # type: ignore[attr-defined]
     except TemplateSyntaxError as exc:
         return [ParseError(f"Jinja syntax error: {exc.message} (line {exc.lineno})")]
     except (RecursionError, MemoryError, ValueError) as exc:

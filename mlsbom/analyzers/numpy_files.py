@@ -6,7 +6,7 @@ import ast
 import re
 import struct
 
-from mlsbom.analyzers.base import Analysis, Hint, Job
+from mlsbom.analyzers.base import Analysis, Hint, Job, quiet_parsing
 from mlsbom.analyzers.pickles import walk_pickles
 from mlsbom.facts import Fact, NumpyArray, ParseError
 from mlsbom.models import Format
@@ -45,7 +45,8 @@ def parse_header(head: bytes) -> tuple[dict[str, object], int]:
     if len(raw) < length:
         raise ValueError("truncated .npy header")
     try:
-        header = ast.literal_eval(raw.decode("utf-8" if major == 3 else "latin-1"))
+        with quiet_parsing():
+            header = ast.literal_eval(raw.decode("utf-8" if major == 3 else "latin-1"))
     except (ValueError, SyntaxError, RecursionError, MemoryError, TypeError) as exc:
         why = re.sub(r" at 0x[0-9a-f]+", "", str(exc))  # no memory addresses: stable output
         raise ValueError(f".npy header is not a Python literal: {why}") from None

@@ -9,12 +9,11 @@ from __future__ import annotations
 import ast
 import fnmatch
 import functools
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from mlsbom.analyzers.base import Analysis, Hint, Job
+from mlsbom.analyzers.base import Analysis, Hint, Job, quiet_parsing
 from mlsbom.facts import Fact, LimitExceeded, ParseError
 from mlsbom.models import Format
 from mlsbom.rules import shipped_lists
@@ -154,8 +153,7 @@ def python_facts(source: str, cell: int | None = None) -> list[Fact]:
     if len(source) > MAX_SOURCE:
         return [LimitExceeded("python-source-chars", MAX_SOURCE, len(source))]
     try:
-        with warnings.catch_warnings():  # the scanned code's invalid escapes are not our output
-            warnings.simplefilter("ignore")
+        with quiet_parsing():
             tree = ast.parse(source)
     except SyntaxError as exc:
         return [PythonSyntaxError(str(exc.msg), exc.lineno)]
