@@ -3,7 +3,8 @@
 Each harness takes a real fixture of its format, mutates it (byte flips, truncation, insertion,
 duplication of a slice, length fields overwritten with huge values) and scans the result through
 the engine under tight limits. A crash is any `internal-error` fact (the engine's last-resort
-boundary), an exception, or a scan that overruns its time budget.
+boundary), an exception, a warning that would reach the user's stderr, or a scan that overruns
+its time budget.
 
     MLSBOM_FUZZ_EXAMPLES=20000 pytest tests/test_fuzz.py -q   # the long run (default: 40 each)
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -82,10 +84,13 @@ def mutated(draw: st.DrawFn, data: bytes) -> bytes:
 def check(name: str, data: bytes) -> None:
     item = WalkItem(ArtifactRef(f"fuzz/{name}"), BytesSource(data), len(data))
     start = time.monotonic()
-    results = _scan_file(item, CONFIG, RULES)
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        results = _scan_file(item, CONFIG, RULES)
     elapsed = time.monotonic() - start
     crashes = [f for r in results for f in r.facts if isinstance(f, InternalError)]
     assert not crashes, crashes
+    assert not warned, [str(w.message) for w in warned]
     assert elapsed < 30, f"{name}: {elapsed:.1f} s"
 
 
