@@ -146,13 +146,15 @@ def test_template_parser_on_template_fragments(parts: list[str]) -> None:
     template_facts("".join(parts))
 
 
-def test_scanned_text_warnings_do_not_reach_our_output() -> None:
-    """Invalid escapes in scanned code, .npy headers (found by fuzzing) and chat templates make
-    Python or Jinja warn at parse time; that is not our stderr."""
+def test_scanned_text_warnings_do_not_reach_our_output(tmp_path: Path) -> None:
+    """Invalid escapes in scanned code, .npy headers, protocol-0 pickle strings (both found by
+    fuzzing) and chat templates make Python or Jinja warn at parse time; that is not our stderr."""
     import warnings
 
     from mlsbom.analyzers.numpy_files import parse_header
-    from mlsbom.analyzers.python_code import python_facts
+
+    pickle = tmp_path / "p0.pkl"
+    pickle.write_bytes(b"cnt\nsystem\n(S'\\echo mlsbom-fixture'\ntR.")
 
     header = b"{'descr': '\\o', 'fortran_order': False, 'shape': (), }"
     with warnings.catch_warnings(record=True) as seen:
@@ -160,4 +162,6 @@ def test_scanned_text_warnings_do_not_reach_our_output() -> None:
         python_facts('path = "C:\\mlsbom\\data"\n')
         parse_header(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header)
         template_facts("{{ '\\p' }}")
+        found = scan([str(pickle)], ScanConfig()).artifacts[0].findings
     assert seen == []
+    assert any(f.rule_id == "pickle-dangerous-import" for f in found)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -12,16 +9,6 @@ from mlsbom.config import Limits
 from mlsbom.facts import Fact
 from mlsbom.models import ArtifactRef, Format
 from mlsbom.sources import Source
-
-
-@contextmanager
-def quiet_parsing() -> Iterator[None]:
-    """Silence warnings while parsing scanned text: an invalid escape or deprecated syntax in the
-    artefact describes the artefact, and must not reach the user's terminal (Python 3.12 turned
-    invalid escapes into visible SyntaxWarnings)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
 
 
 @dataclass(frozen=True, slots=True)

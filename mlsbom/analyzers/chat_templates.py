@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from mlsbom.analyzers.base import Analysis, Hint, Job, quiet_parsing
+from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.python_code import read_text
+from mlsbom.analyzers.quiet import quiet_parsing
 from mlsbom.facts import Fact, ParseError
 from mlsbom.models import Format
 

@@ -6,8 +6,9 @@ import ast
 import re
 import struct
 
-from mlsbom.analyzers.base import Analysis, Hint, Job, quiet_parsing
+from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.pickles import walk_pickles
+from mlsbom.analyzers.quiet import quiet_parsing
 from mlsbom.facts import Fact, NumpyArray, ParseError
 from mlsbom.models import Format
 

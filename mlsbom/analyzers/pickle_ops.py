@@ -8,6 +8,8 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from mlsbom.analyzers.quiet import quiet_parsing
+
 MAX_LINE = 64 << 10  # protocol-0 text arguments longer than this are malformed
 
 
@@ -107,7 +109,11 @@ def _text(data: bytes | Skipped) -> str | Skipped:
 
 def _quoted(line: bytes) -> str:
     if len(line) >= 2 and line[0] == line[-1] and line[:1] in (b"'", b'"'):
-        return codecs.escape_decode(line[1:-1])[0].decode("latin-1")
+        body = line[1:-1]
+        if b"\\" not in body:
+            return body.decode("latin-1")
+        with quiet_parsing():  # an invalid escape warns, as in pickle itself
+            return codecs.escape_decode(body)[0].decode("latin-1")
     raise OpcodeError("protocol-0 string is not quoted")
 
 

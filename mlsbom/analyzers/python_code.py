@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from mlsbom.analyzers.base import Analysis, Hint, Job, quiet_parsing
+from mlsbom.analyzers.base import Analysis, Hint, Job
+from mlsbom.analyzers.quiet import quiet_parsing
 from mlsbom.facts import Fact, LimitExceeded, ParseError
 from mlsbom.models import Format
 from mlsbom.rules import shipped_lists
