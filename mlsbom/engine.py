@@ -13,6 +13,7 @@ from pathlib import Path
 from mlsbom import cross_file
 from mlsbom.analyzers import BY_FORMAT
 from mlsbom.analyzers.base import Child, Hint, Job
+from mlsbom.analyzers.quiet import quiet_parsing
 from mlsbom.config import ScanConfig
 from mlsbom.detect import detect
 from mlsbom.facts import (
@@ -126,6 +127,11 @@ def _advance(config: ScanConfig, item: WalkItem) -> None:
 
 def _scan_file(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
     """One walked file and its members (depth first), bounded by max_artifacts."""
+    with quiet_parsing():  # detection, analysis and explanation alike
+        return _scan_members(item, config, rules)
+
+
+def _scan_members(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
     results: list[ArtifactResult] = []
     pending = [_Task(item.ref, item.source, item.size, item.facts, preset=item.format)]
     seen = 0

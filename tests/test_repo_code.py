@@ -151,17 +151,19 @@ def test_scanned_text_warnings_do_not_reach_our_output(tmp_path: Path) -> None:
     fuzzing) and chat templates make Python or Jinja warn at parse time; that is not our stderr."""
     import warnings
 
-    from mlsbom.analyzers.numpy_files import parse_header
-
-    pickle = tmp_path / "p0.pkl"
-    pickle.write_bytes(b"cnt\nsystem\n(S'\\echo mlsbom-fixture'\ntR.")
-
     header = b"{'descr': '\\o', 'fortran_order': False, 'shape': (), }"
+    files = {
+        "code.py": b'path = "C:\\mlsbom\\data"\n',
+        "array.npy": b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header,
+        "chat.jinja": b"{{ '\\p' }}",
+        "p0.pkl": b"cnt\nsystem\n(S'\\echo mlsbom-fixture'\ntR.",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        python_facts('path = "C:\\mlsbom\\data"\n')
-        parse_header(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header)
-        template_facts("{{ '\\p' }}")
-        found = scan([str(pickle)], ScanConfig()).artifacts[0].findings
+        result = scan([str(tmp_path)], ScanConfig())
     assert seen == []
-    assert any(f.rule_id == "pickle-dangerous-import" for f in found)
+    assert len(result.artifacts) == 4
+    found = [f.rule_id for a in result.artifacts for f in a.findings]
+    assert "pickle-dangerous-import" in found

@@ -15,7 +15,6 @@ from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.python_code import read_text
-from mlsbom.analyzers.quiet import quiet_parsing
 from mlsbom.facts import Fact, ParseError
 from mlsbom.models import Format
 
@@ -119,8 +118,7 @@ def template_facts(source: str) -> list[Fact]:
 
     env = _environment()
     try:
-        with quiet_parsing():
-            tree = env.parse(source)  # type: ignore[attr-defined]
+        tree = env.parse(source)  # type: ignore[attr-defined]
     except TemplateSyntaxError as exc:
         return [ParseError(f"Jinja syntax error: {exc.message} (line {exc.lineno})")]
     except (RecursionError, MemoryError, ValueError) as exc:

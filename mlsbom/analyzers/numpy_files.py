@@ -8,7 +8,6 @@ import struct
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.pickles import walk_pickles
-from mlsbom.analyzers.quiet import quiet_parsing
 from mlsbom.facts import Fact, NumpyArray, ParseError
 from mlsbom.models import Format
 
@@ -46,8 +45,7 @@ def parse_header(head: bytes) -> tuple[dict[str, object], int]:
     if len(raw) < length:
         raise ValueError("truncated .npy header")
     try:
-        with quiet_parsing():
-            header = ast.literal_eval(raw.decode("utf-8" if major == 3 else "latin-1"))
+        header = ast.literal_eval(raw.decode("utf-8" if major == 3 else "latin-1"))
     except (ValueError, SyntaxError, RecursionError, MemoryError, TypeError) as exc:
         why = re.sub(r" at 0x[0-9a-f]+", "", str(exc))  # no memory addresses: stable output
         raise ValueError(f".npy header is not a Python literal: {why}") from None

@@ -8,8 +8,6 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from mlsbom.analyzers.quiet import quiet_parsing
-
 MAX_LINE = 64 << 10  # protocol-0 text arguments longer than this are malformed
 
 
@@ -112,8 +110,7 @@ def _quoted(line: bytes) -> str:
         body = line[1:-1]
         if b"\\" not in body:
             return body.decode("latin-1")
-        with quiet_parsing():  # an invalid escape warns, as in pickle itself
-            return codecs.escape_decode(body)[0].decode("latin-1")
+        return codecs.escape_decode(body)[0].decode("latin-1")  # may warn: see engine
     raise OpcodeError("protocol-0 string is not quoted")
 
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.analyzers.quiet import quiet_parsing
 from mlsbom.facts import Fact, LimitExceeded, ParseError
 from mlsbom.models import Format
 from mlsbom.rules import shipped_lists
@@ -154,8 +153,7 @@ def python_facts(source: str, cell: int | None = None) -> list[Fact]:
     if len(source) > MAX_SOURCE:
         return [LimitExceeded("python-source-chars", MAX_SOURCE, len(source))]
     try:
-        with quiet_parsing():
-            tree = ast.parse(source)
+        tree = ast.parse(source)
     except SyntaxError as exc:
         return [PythonSyntaxError(str(exc.msg), exc.lineno)]
     except (ValueError, RecursionError, MemoryError) as exc:
