@@ -60,7 +60,7 @@ def scan(
     items = [item for _, found in walked for item in found]
     signed = began.signed or config.signatures.required
     cached = began.hf_caches
-    hasher = began.hash_now() if config.hash_files or signed or cached else None
+    hasher = began.hash_now() if began.needs_digests(config) else None  # policy may require
     if signed:
         from mlsbom.signing.verify import warm_up
 

@@ -27,17 +27,14 @@ class Walked:
     targets: tuple[str, ...]
     walked: list[tuple[str, list[WalkItem]]]
     files: dict[ArtifactRef, Path]
+    signed: bool  # a signature the scan will verify is among the files
+    hf_caches: list[str]  # targets laid out as a Hugging Face cache (blobs checked by name)
     hasher: Hasher | None = None
 
-    @property
-    def signed(self) -> bool:
-        """A signature the scan will verify is among the files."""
-        return has_signatures(self.targets, self.files)
-
-    @property
-    def hf_caches(self) -> list[str]:
-        """Targets laid out as a Hugging Face cache (blobs are checked against their names)."""
-        return [t for t in self.targets if "://" not in t and os.path.isdir(t) and cache.layout(t)]
+    def needs_digests(self, config: ScanConfig) -> bool:
+        """For an SBOM, a signature to verify (present or required), or a Hugging Face cache."""
+        asked = config.hash_files or config.signatures.required
+        return bool(asked or self.signed or self.hf_caches)
 
     def hash_now(self) -> Hasher:
         if self.hasher is None:
@@ -51,7 +48,9 @@ def start(targets: Sequence[str], config: ScanConfig) -> Walked:
     walked = [(target, list(walk(target))) for target in targets]
     items = [item for _, found in walked for item in found]
     files = {i.ref: i.source.path for i in items if isinstance(i.source, FileSource)}
-    began = Walked(tuple(targets), walked, files)
-    if config.hash_files or config.signatures.required or began.signed or began.hf_caches:
+    signed = has_signatures(targets, files)
+    caches = [t for t in targets if "://" not in t and os.path.isdir(t) and cache.layout(t)]
+    began = Walked(tuple(targets), walked, files, signed, caches)
+    if began.needs_digests(config):
         began.hash_now()
     return began
