@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -27,6 +27,10 @@ from mlsbom.policy_file import discover, load_policy
 from mlsbom.progress import terminal_progress
 from mlsbom.reporters import OutputFormat, reporter_for
 from mlsbom.rules import RuleSet, load_rules
+
+if TYPE_CHECKING:
+    from mlsbom.hub.download import Downloads
+    from mlsbom.signing.signers import SignerPolicy
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 _SBOM_WRITER = ("mlsbom.sbom.render",)  # imported while the files are hashed
@@ -84,7 +88,14 @@ def cli() -> None:
 @click.option(
     "--download",
     is_flag=True,
-    help="Download hf:// targets into the HF cache and scan them there (verifies every digest).",
+    help="Download hf:// targets into a quarantine folder, scan them there (verifies every "
+    "digest) and move them into the HF cache only when the scan passes.",
+)
+@click.option(
+    "--keep",
+    "keep_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --download: move a failing repository here for inspection instead of deleting it.",
 )
 @click.option(
     "--format",
@@ -160,6 +171,7 @@ def scan(
     targets: tuple[str, ...],
     hf_cache: bool,
     download: bool,
+    keep_dir: Path | None,
     fmt: str,
     output: Path | None,
     fail_on: str | None,
@@ -187,9 +199,17 @@ def scan(
         )
         chosen = _with_cache(targets, hf_cache)
         if download:
-            from mlsbom.hub.download import download as fetch
+            from mlsbom.hub.download import Downloads
 
-            chosen = tuple(fetch(t) if t.startswith("hf://") else t for t in chosen)
+            with Downloads(keep_dir) as downloads:
+                return scan_targets(downloads.fetch(chosen), signers, downloads)
+        if keep_dir is not None:
+            raise MlsbomError("--keep needs --download", hint="add --download, or drop --keep")
+        return scan_targets(chosen, signers, None)
+
+    def scan_targets(
+        chosen: tuple[str, ...], signers: SignerPolicy, downloads: Downloads | None
+    ) -> int:
         config = ScanConfig(
             explain=explain,
             hash_files=sbom_path is not None,
@@ -200,6 +220,10 @@ def scan(
             progress=terminal_progress(progress),
         )
         rules, result, decision = _scan_and_decide(chosen, config, policy_path, no_policy, fail_on)
+        if downloads is not None:
+            result = downloads.annotate(result)
+            for note in downloads.settle(decision.passed):
+                click.echo(note, err=True)
         if sbom_path is not None:
             from mlsbom.sbom.render import render_sbom
 

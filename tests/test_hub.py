@@ -25,6 +25,7 @@ from hub_standin import Repo, StandIn  # noqa: E402
 
 DEMO = FIXTURES / "demo"
 COMMIT = "fedcba9876543210fedcba9876543210fedcba98"
+CLEAN_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
 def demo_files() -> dict[str, bytes | Path]:
@@ -70,6 +71,15 @@ def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[StandIn]:
                 "lying.safetensors": "lie",
                 "hangs.pkl": "hang",
             },
+        ),
+        "acme/clean": Repo(
+            {
+                "model.safetensors": safetensors_bytes(4096),
+                "config.json": b'{"model_type": "bert"}',
+                "README.md": b"---\nlicense: mit\n---\n# clean\n",
+            },
+            commit=CLEAN_COMMIT,
+            meta={"author": "acme", "cardData": {"license": "mit"}, "gated": False},
         ),
         "acme/gated": Repo({"a.txt": b"x"}, status=401),
         "acme/broken": Repo({"a.txt": b"x"}, status=500),
@@ -284,16 +294,48 @@ def test_hf_cache_flag_scans_every_cached_repo(
     assert run("scan")[0] == 2
 
 
-def test_download_verifies_every_digest(
+def test_download_of_a_failing_repository_never_reaches_the_cache(
     hub: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+    cache = tmp_path / "hf" / "hub"
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
     code, out, err = run("scan", "hf://acme/demo", "--download", "--format", "json")
     assert code == 1, err
     doc = json.loads(out)
     assert all("/models--acme--demo/snapshots/" in a["path"] for a in doc["artifacts"])
     assert "hf-cache-tampered" not in out
-    weights = next((tmp_path / "cache").glob("models--acme--demo/snapshots/*/model.safetensors"))
+    repo = facts(doc, "hub-repository")
+    assert [(r["commit"], r["license"]) for r in repo] == [(COMMIT, "apache-2.0")]
+    assert "not stored in the Hugging Face cache" in err
+    assert not (cache / "models--acme--demo").exists()
+    assert list((tmp_path / "hf" / "mlsbom-quarantine").iterdir()) == []
+
+
+def test_download_keep_moves_a_failing_repository_aside(
+    hub: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+    kept = tmp_path / "inspect"
+    code, _, err = run("scan", "hf://acme/demo", "--download", "--keep", str(kept))
+    assert code == 1, err
+    assert (kept / "models--acme--demo" / "snapshots" / COMMIT / "config.json").is_file()
+    assert not (tmp_path / "cache" / "models--acme--demo").exists()
+    assert run("scan", "hf://acme/demo", "--keep", str(kept))[0] == 2  # --keep needs --download
+
+
+def test_download_of_a_passing_repository_is_cached_and_verified(
+    hub: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    code, out, err = run("scan", "hf://acme/clean", "--download")
+    assert code == 0, out + err
+    assert f"acme/clean @ {CLEAN_COMMIT}" in out and "licence mit" in out
+    assert "stored in the Hugging Face cache" in err
+    repo = cache / "models--acme--clean"
+    assert (repo / "refs" / "main").read_text() == CLEAN_COMMIT
+    weights = repo / "snapshots" / CLEAN_COMMIT / "model.safetensors"
+    assert weights.is_symlink() and weights.resolve().parent == (repo / "blobs").resolve()
     data = bytearray(weights.resolve().read_bytes())
     data[-1] ^= 1
     weights.resolve().write_bytes(bytes(data))
