@@ -146,6 +146,8 @@ class Finding:
     evidence: str | None = None
     cwe: tuple[str, ...] = ()
     waived: bool = False
+    waiver_reason: str | None = None  # the policy waiver that accepted it, when one did
+    waiver_expires: str | None = None  # ISO date
 
     def sort_key(self) -> tuple[ArtifactRef, int, int, str, str]:
         return (

@@ -180,8 +180,14 @@ def apply(
             if f.rule_id in policy.disabled:
                 continue
             f = dataclasses.replace(f, severity=policy.severity.get(f.rule_id, f.severity))
-            if any(w.covers(f) for w in active) or policy.allows_remote_code(f):
-                f = dataclasses.replace(f, waived=True)
+            waiver = next((w for w in active if w.covers(f)), None)
+            if waiver is not None:
+                expires = waiver.expires.isoformat()
+                f = dataclasses.replace(
+                    f, waived=True, waiver_reason=waiver.reason, waiver_expires=expires
+                )
+            elif policy.allows_remote_code(f):
+                f = dataclasses.replace(f, waived=True, waiver_reason="remote code allowed")
             findings.append(f)
         findings.sort(key=lambda f: f.sort_key())
         facts = (*art.facts, *licenses.get(art.ref, []))

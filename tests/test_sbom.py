@@ -62,11 +62,17 @@ def test_demo_bom_records_provenance_files_and_findings() -> None:
     assert card["datasets"] == [{"ref": "dataset/stanfordnlp/imdb"}]
     assert _props(model)["mlsbom:claimed-source"] == ["mlsbom/demo-classifier"]
     ancestors = model["pedigree"]["ancestors"]
-    assert ancestors[0]["purl"] == "pkg:huggingface/google-bert/bert-base-uncased"
+    assert ancestors[0]["name"] == "google-bert/bert-base-uncased" and "purl" not in ancestors[0]
     refs = {c["bom-ref"]: c for c in doc["components"]}
+    base = refs["base-model/google-bert/bert-base-uncased"]
+    assert base["purl"] == "pkg:huggingface/google-bert/bert-base-uncased"
     assert refs["dataset/stanfordnlp/imdb"]["type"] == "data"
+    assert refs["dataset/stanfordnlp/imdb"]["data"] == [
+        {"type": "dataset", "name": "stanfordnlp/imdb"}
+    ]
     deps = {d["ref"]: d.get("dependsOn", []) for d in doc["dependencies"]}
-    assert set(deps["model-0"]) == {
+    assert model["bom-ref"] == "model/demo"
+    assert set(deps["model/demo"]) == {
         "base-model/google-bert/bert-base-uncased",
         "dataset/stanfordnlp/imdb",
     }
@@ -80,7 +86,8 @@ def test_demo_bom_records_provenance_files_and_findings() -> None:
     assert len(critical) == 1
     assert critical[0]["cwes"] == [94, 502]
     assert critical[0]["ratings"] == [{"severity": "critical"}]
-    assert critical[0]["affects"] == [{"ref": "model-0/file/pytorch_model.bin"}]
+    assert critical[0]["affects"] == [{"ref": "model/demo/file/pytorch_model.bin"}]
+    assert critical[0]["bom-ref"].startswith("finding/pickle-dangerous-import/")
     assert "posix.system" in critical[0]["detail"]
 
 
@@ -174,3 +181,82 @@ def test_file_components_keep_the_library_order(tmp_path: Path) -> None:
     nested = list(bom.metadata.component.components)  # type: ignore[union-attr]
     assert [c.name for c in nested] == [c.name for c in SortedSet(nested)]
     assert len(nested) == 7
+
+
+def _purls(doc: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+
+    def visit(comp: dict[str, Any]) -> None:
+        if "purl" in comp:
+            found.append(comp["purl"])
+        for child in comp.get("components", []):
+            visit(child)
+        for anc in comp.get("pedigree", {}).get("ancestors", []):
+            visit(anc)
+
+    for comp in [doc["metadata"].get("component", {}), *doc.get("components", [])]:
+        visit(comp)
+    return found
+
+
+def test_bom_depends_on_content_not_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same model in two folders gives the same BOM: no absolute paths, refs from identity."""
+    import shutil
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    texts = []
+    for where in ("a/deep/place", "elsewhere"):
+        dest = tmp_path / where / "demo"
+        shutil.copytree(FIXTURES / "demo", dest)
+        result = scan([str(dest)], ScanConfig(hash_files=True))
+        texts.append(render_sbom(result, "1.6"))
+    assert texts[0] == texts[1]
+    assert str(tmp_path) not in texts[0]
+    doc = json.loads(texts[0])
+    purls = _purls(doc)
+    assert len(purls) == len(set(purls)), purls
+
+
+def test_two_targets_of_the_same_name_get_distinct_refs(tmp_path: Path) -> None:
+    import shutil
+
+    for where in ("one", "two"):
+        shutil.copytree(FIXTURES / "sbom" / "full", tmp_path / where / "model")
+    result = scan(
+        [str(tmp_path / "one" / "model"), str(tmp_path / "two" / "model")],
+        ScanConfig(hash_files=True),
+    )
+    doc = json.loads(render_sbom(result, "1.7"))
+    refs = [c["bom-ref"] for c in doc["components"] if c["type"] == "machine-learning-model"]
+    assert "model/model" in refs and "model/model#2" in refs
+    purls = _purls(doc)
+    assert len(purls) == len(set(purls)), purls
+
+
+def test_hub_links_follow_hf_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.example.internal/")
+    model = _bom(CACHE_SNAPSHOT)["metadata"]["component"]
+    urls = [r["url"] for r in model.get("externalReferences", [])]
+    assert urls and all(u.startswith("https://hub.example.internal/acme/tiny-llama") for u in urls)
+    assert model["supplier"] == {"name": "acme"}
+
+
+def test_waived_findings_are_vex(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        '[[waivers]]\nrule = "pickle-dangerous-import"\npath = "*"\n'
+        'reason = "fixture under review"\nexpires = 2099-01-01\n'
+    )
+    out = tmp_path / "bom.json"
+    res = CliRunner().invoke(
+        cli, ["scan", str(FIXTURES / "demo"), "--policy", str(policy), "--sbom", str(out)]
+    )
+    assert res.exit_code in (0, 1), res.output
+    vulns = json.loads(out.read_text())["vulnerabilities"]
+    waived = [v for v in vulns if v["id"] == "pickle-dangerous-import"]
+    assert waived and waived[0]["analysis"]["state"] == "not_affected"
+    assert waived[0]["analysis"]["justification"] == "protected_by_mitigating_control"
+    assert "fixture under review" in waived[0]["analysis"]["detail"]
+    assert "2099-01-01" in waived[0]["analysis"]["detail"]

@@ -18,7 +18,13 @@ from cyclonedx.contrib.license.factories import LicenseFactory
 from cyclonedx.model import ExternalReference, ExternalReferenceType, Property, XsUri
 from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Component, ComponentType, Pedigree
+from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
 from cyclonedx.model.dependency import Dependency
+from cyclonedx.model.impact_analysis import (
+    ImpactAnalysisJustification,
+    ImpactAnalysisResponse,
+    ImpactAnalysisState,
+)
 from cyclonedx.model.license import License
 from cyclonedx.model.vulnerability import (
     BomTarget,
@@ -69,6 +75,18 @@ class ModelFacts:
     extra: list[Fact] = field(default_factory=list)
     signatures: list[tuple[SignatureCheck, dict[str, str]]] = field(default_factory=list)
     hub: HubRepository | None = None
+    ref: str = ""  # the model's bom-ref: from its identity, unique within the BOM
+
+    @property
+    def key(self) -> str:
+        """Who the model is, without where it lies: `org/name@revision`, or the folder name."""
+        ident = self.identity
+        if ident.repo:
+            return f"{ident.repo}@{ident.revision}" if ident.revision else ident.repo
+        return ident.name
+
+    def file_ref(self, art_path: str) -> str:
+        return f"{self.ref}/file/{_rel(art_path, self.target)}"
 
 
 def _under(path: str, target: str) -> bool:
@@ -104,6 +122,10 @@ def gather(result: ScanResult) -> list[ModelFacts]:
                     f.file: f.problem for f in art.facts if isinstance(f, SignatureFileMismatch)
                 }
                 model.signatures.append((fact, problems))
+    seen: dict[str, int] = {}
+    for model in models:  # same identity twice (two folders named `model`): number the later ones
+        n = seen[model.key] = seen.get(model.key, 0) + 1
+        model.ref = f"model/{model.key}" + (f"#{n}" if n > 1 else "")
     return models
 
 
@@ -116,17 +138,13 @@ def _rel(path: str, target: str) -> str:
     return path[len(base) + 1 :] if path.startswith(base + "/") else path.rsplit("/", 1)[-1]
 
 
-def file_ref(index: int, art_path: str, target: str) -> str:
-    return f"model-{index}/file/{_rel(art_path, target)}"
-
-
 def _verdict(arts: Sequence[ArtifactResult]) -> str:
     worst = max((a.worst for a in arts if a.worst is not None), default=None)
     return "pass" if worst is None else worst.label
 
 
 def _file_component(
-    index: int, model: ModelFacts, art: ArtifactResult, members: list[ArtifactResult]
+    model: ModelFacts, art: ArtifactResult, members: list[ArtifactResult]
 ) -> Component:
     props: list[tuple[str, object]] = [("format", art.format.value), ("size", art.size)]
     for fact in (f for a in (art, *members) for f in a.facts):
@@ -138,9 +156,10 @@ def _file_component(
             ]
     props += [("members", len(members) or None), ("verdict", _verdict([art, *members]))]
     for fact in art.facts:
-        if isinstance(fact, HubFile):  # what the hub claims; not verified without a download
+        if isinstance(fact, HubFile):  # what the hub claims; verified only when hashed here
             props += [
                 ("hub:claimed-sha256", fact.claimed_sha256),
+                ("hub:sha256-status", _claim_status(fact.claimed_sha256, art.sha256)),
                 ("hub:bytes-read", fact.bytes_read),
             ]
     props += [(f"signature:{k}", v) for k, v in signature_properties(model, art)]
@@ -148,10 +167,19 @@ def _file_component(
     return Component(
         type=ComponentType.FILE,
         name=_rel(art.ref.path, model.target),
-        bom_ref=file_ref(index, art.ref.path, model.target),
+        bom_ref=model.file_ref(art.ref.path),
         hashes=hashes,
         properties=_props(props),
     )
+
+
+def _claim_status(claimed: str | None, actual: str | None) -> str | None:
+    """Whether the hub's LFS sha256 for a file was checked against the bytes mlsbom hashed."""
+    if claimed is None:
+        return None
+    if actual is None:
+        return "claimed by the hub, not verified (file not read whole)"
+    return "verified" if claimed == actual else f"differs from the bytes read (sha256 {actual})"
 
 
 def signature_properties(model: ModelFacts, art: ArtifactResult) -> list[tuple[str, object]]:
@@ -190,31 +218,47 @@ def _licenses(card: ModelCardInfo | None) -> list[License]:
     return [factory.make_from_string(card.license)]
 
 
-def _hub_component(kind: ComponentType, ref: str, name: str, *, dataset: bool = False) -> Component:
+def _hub_url(repo: str, *, dataset: bool = False) -> str:
+    """The repository's page on the configured hub (HF_ENDPOINT, else huggingface.co)."""
+    from mlsbom.hub.remote import endpoint
+
+    return f"{endpoint()}/{'datasets/' if dataset else ''}{repo}"
+
+
+def _hub_component(
+    kind: ComponentType, ref: str, name: str, *, dataset: bool = False, purl: bool = True
+) -> Component:
+    """A base model or dataset named by a card; `purl=False` for a pedigree's reference to it."""
     repo = hub_id(name)
-    purl = None
+    package = None
     refs = []
     if repo is not None:
         org, short = repo.split("/", 1)
-        if not dataset:
-            purl = PackageURL("huggingface", org, short)
-        url = f"https://huggingface.co/{'datasets/' if dataset else ''}{repo}"
+        if purl and not dataset:
+            package = PackageURL("huggingface", org, short)
+        url = _hub_url(repo, dataset=dataset)
         refs = [ExternalReference(type=ExternalReferenceType.WEBSITE, url=XsUri(url))]
-    return Component(type=kind, name=name, bom_ref=ref, purl=purl, external_references=refs)
+    return Component(type=kind, name=name, bom_ref=ref, purl=package, external_references=refs)
 
 
-def _model_component(
-    index: int, model: ModelFacts, files: list[Component]
-) -> tuple[Component, list[Component]]:
+def _model_component(model: ModelFacts, files: list[Component]) -> tuple[Component, list[str]]:
+    """The model's component (files nested) and the base models its card names.
+
+    The base models appear once each as top-level components with their purl; the pedigree
+    names them again without one, so each purl stays on one component.
+    """
     ident, card, config = model.identity, model.card, model.config
     name = ident.name
+    bases = list(dict.fromkeys(card.base_models if card else ()))
     ancestors = [
-        _hub_component(ComponentType.MACHINE_LEARNING_MODEL, f"model-{index}/ancestor/{b}", b)
-        for b in (card.base_models if card else ())
+        _hub_component(
+            ComponentType.MACHINE_LEARNING_MODEL, f"{model.ref}/ancestor/{b}", b, purl=False
+        )
+        for b in bases
     ]
     refs = []
     if ident.repo:
-        url = f"https://huggingface.co/{ident.repo}"
+        url = _hub_url(ident.repo)
         refs.append(ExternalReference(type=ExternalReferenceType.VCS, url=XsUri(url)))
         refs.append(
             ExternalReference(
@@ -223,7 +267,7 @@ def _model_component(
                 comment="model card",
             )
         )
-    props: list[tuple[str, object]] = [("target", model.target)]
+    props: list[tuple[str, object]] = [("target", model.key)]
     if config:
         props += [
             ("claimed-source", config.name_or_path),  # _name_or_path: unverified
@@ -248,19 +292,23 @@ def _model_component(
             ("hub:bytes-read", f"{hub.bytes_read} of {hub.total_bytes}"),
         ]
     props.append(("verdict", _verdict([*model.files, *model.members])))
+    author = model.hub.author if model.hub is not None and model.hub.author else None
+    author = author or (ident.repo.split("/", 1)[0] if ident.repo else None)
     component = Component(
         type=ComponentType.MACHINE_LEARNING_MODEL,
         name=name,
         version=ident.revision,
-        bom_ref=f"model-{index}",
+        bom_ref=model.ref,
         purl=PackageURL.from_string(ident.purl) if ident.purl else None,
+        supplier=OrganizationalEntity(name=author) if author else None,
+        authors=[OrganizationalContact(name=author)] if author else None,
         licenses=_licenses(card),
         external_references=refs,
         properties=_props(props),
         pedigree=Pedigree(ancestors=ancestors) if ancestors else None,
     )
     _add_in_order(component, files)
-    return component, ancestors
+    return component, bases
 
 
 def _add_in_order(parent: Component, files: list[Component]) -> None:
@@ -276,7 +324,32 @@ def _add_in_order(parent: Component, files: list[Component]) -> None:
         parent.components.add(file)
 
 
-def _vulnerability(n: int, finding: Finding, affects: str) -> Vulnerability:
+def _finding_ref(finding: Finding, affects: str, seen: dict[str, int]) -> str:
+    """A bom-ref from what the finding is (rule, file, member, location), not its position."""
+    key = "\0".join(
+        (finding.rule_id, affects, *finding.artifact.member_chain, finding.location.describe())
+    )
+    ref = f"finding/{finding.rule_id}/{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+    n = seen[ref] = seen.get(ref, 0) + 1
+    return ref if n == 1 else f"{ref}#{n}"
+
+
+def _waiver_analysis(finding: Finding) -> VulnerabilityAnalysis | None:
+    """A waived finding as VEX: accepted by the policy, with the waiver's reason and expiry."""
+    if not finding.waived:
+        return None
+    detail = f"waived by policy: {finding.waiver_reason or 'no reason given'}"
+    if finding.waiver_expires:
+        detail += f" (until {finding.waiver_expires})"
+    return VulnerabilityAnalysis(
+        state=ImpactAnalysisState.NOT_AFFECTED,
+        justification=ImpactAnalysisJustification.PROTECTED_BY_MITIGATING_CONTROL,
+        responses=[ImpactAnalysisResponse.WILL_NOT_FIX],
+        detail=detail,
+    )
+
+
+def _vulnerability(ref: str, finding: Finding, affects: str) -> Vulnerability:
     detail = finding.message
     where = finding.location.describe()
     if finding.artifact.member_chain:
@@ -287,7 +360,7 @@ def _vulnerability(n: int, finding: Finding, affects: str) -> Vulnerability:
         detail += f"; evidence: {finding.evidence}"
     cwes = [int(c.split("-")[1]) for c in finding.cwe if c.startswith("CWE-") and c[4:].isdigit()]
     return Vulnerability(
-        bom_ref=f"finding-{n}",
+        bom_ref=ref,
         id=finding.rule_id,
         source=VulnerabilitySource(name="mlsbom"),
         description=finding.title,
@@ -296,7 +369,7 @@ def _vulnerability(n: int, finding: Finding, affects: str) -> Vulnerability:
         cwes=cwes,
         ratings=[VulnerabilityRating(severity=_SEVERITY[finding.severity])],
         affects=[BomTarget(ref=affects)],
-        analysis=VulnerabilityAnalysis(detail="waived by policy") if finding.waived else None,
+        analysis=_waiver_analysis(finding),
     )
 
 
@@ -307,20 +380,18 @@ def build_bom(result: ScanResult, timestamp: datetime) -> tuple[Bom, list[ModelF
     dependencies: list[Dependency] = []
     vulns: list[Vulnerability] = []
     data: dict[str, Component] = {}
-    for index, model in enumerate(models):
+    refs: dict[str, int] = {}
+    for model in models:
         files = []
         for art in model.files:
             members = [m for m in model.members if m.ref.path == art.ref.path]
-            files.append(_file_component(index, model, art, members))
-        component, ancestors = _model_component(index, model, files)
+            files.append(_file_component(model, art, members))
+        component, bases = _model_component(model, files)
         components.append(component)
         deps = []
-        for ancestor in ancestors:
-            base = _hub_component(
-                ComponentType.MACHINE_LEARNING_MODEL, f"base-model/{ancestor.name}", ancestor.name
-            )
-            if base.bom_ref.value not in data:
-                data[str(base.bom_ref.value)] = base
+        for name in bases:
+            base = _hub_component(ComponentType.MACHINE_LEARNING_MODEL, f"base-model/{name}", name)
+            data.setdefault(str(base.bom_ref.value), base)
             deps.append(Dependency(base.bom_ref))
         for dataset in model.card.datasets if model.card else ():
             comp = _hub_component(ComponentType.DATA, f"dataset/{dataset}", dataset, dataset=True)
@@ -328,9 +399,9 @@ def build_bom(result: ScanResult, timestamp: datetime) -> tuple[Bom, list[ModelF
             deps.append(Dependency(data[str(comp.bom_ref.value)].bom_ref))
         dependencies.append(Dependency(component.bom_ref, dependencies=deps))
         for art in (*model.files, *model.members):
-            affects = file_ref(index, art.ref.path, model.target)
+            affects = model.file_ref(art.ref.path)
             for finding in art.findings:
-                vulns.append(_vulnerability(len(vulns), finding, affects))
+                vulns.append(_vulnerability(_finding_ref(finding, affects, refs), finding, affects))
     components.extend(data[k] for k in sorted(data))
     dependencies.extend(Dependency(data[k].bom_ref) for k in sorted(data))
     metadata = BomMetaData(
@@ -352,16 +423,18 @@ def build_bom(result: ScanResult, timestamp: datetime) -> tuple[Bom, list[ModelF
         metadata=metadata,
         dependencies=dependencies,
         vulnerabilities=vulns,
-        serial_number=_serial(result, timestamp),
+        serial_number=_serial(models, timestamp),
     )
     return bom, models
 
 
-def _serial(result: ScanResult, timestamp: datetime) -> uuid.UUID:
-    """Derived from the content, so the same input and epoch give the same BOM."""
+def _serial(models: list[ModelFacts], timestamp: datetime) -> uuid.UUID:
+    """From the content, not where it lies: the same input and epoch give the same BOM."""
     h = hashlib.sha256(timestamp.isoformat().encode())
-    for art in result.artifacts:
-        h.update(f"{art.ref.display}\0{art.sha256}\0{art.format.value}\0".encode())
-        for f in art.findings:
-            h.update(f"{f.rule_id}\0{f.location.describe()}\0".encode())
+    for model in models:
+        for art in (*model.files, *model.members):
+            name = " > ".join((model.file_ref(art.ref.path), *art.ref.member_chain))
+            h.update(f"{name}\0{art.sha256}\0{art.format.value}\0".encode())
+            for f in art.findings:
+                h.update(f"{f.rule_id}\0{f.location.describe()}\0".encode())
     return uuid.UUID(bytes=h.digest()[:16], version=5)

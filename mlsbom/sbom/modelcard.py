@@ -63,13 +63,16 @@ def model_card(model: ModelFacts) -> dict[str, Any] | None:
 
 
 def add_model_cards(doc: dict[str, Any], models: list[ModelFacts]) -> None:
-    """Insert each model's card into its component, found by bom-ref."""
+    """Insert each model's card into its component, and a `data` block into each dataset's."""
     by_ref: dict[str, dict[str, Any]] = {}
     meta = doc.get("metadata", {}).get("component")
     for comp in ([meta] if meta else []) + list(doc.get("components", [])):
         by_ref[comp.get("bom-ref", "")] = comp
-    for index, model in enumerate(models):
+    for model in models:
         card = model_card(model)
-        target = by_ref.get(f"model-{index}")
+        target = by_ref.get(model.ref)
         if card and target is not None:
-            target["modelCard"] = {"bom-ref": f"model-{index}/model-card", **card}
+            target["modelCard"] = {"bom-ref": f"{model.ref}/model-card", **card}
+    for ref, comp in by_ref.items():
+        if comp.get("type") == "data" and ref.startswith("dataset/"):
+            comp["data"] = [{"type": "dataset", "name": comp.get("name", ref[8:])}]
