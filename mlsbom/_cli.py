@@ -92,6 +92,12 @@ def cli() -> None:
     "digest) and move them into the HF cache only when the scan passes.",
 )
 @click.option(
+    "--baseline",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="MLSBOM_BASELINE",
+    help="A BOM of an earlier scan: report and fail only on findings it does not hold.",
+)
+@click.option(
     "--keep",
     "keep_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -171,6 +177,7 @@ def scan(
     targets: tuple[str, ...],
     hf_cache: bool,
     download: bool,
+    baseline: Path | None,
     keep_dir: Path | None,
     fmt: str,
     output: Path | None,
@@ -219,7 +226,9 @@ def scan(
             prepare=_SBOM_WRITER if sbom_path is not None else (),
             progress=terminal_progress(progress),
         )
-        rules, result, decision = _scan_and_decide(chosen, config, policy_path, no_policy, fail_on)
+        rules, result, decision = _scan_and_decide(
+            chosen, config, policy_path, no_policy, fail_on, baseline
+        )
         if downloads is not None:
             result = downloads.annotate(result)
             for note in downloads.settle(decision.passed):
@@ -255,6 +264,7 @@ def _scan_and_decide(
     policy_path: Path | None,
     no_policy: bool,
     fail_on: str | None,
+    baseline: Path | None = None,
 ) -> tuple[RuleSet, ScanResult, Decision]:
     from mlsbom.prescan import start
 
@@ -269,6 +279,12 @@ def _scan_and_decide(
     signers = policy.signatures.merged(config.signatures)
     config = dataclasses.replace(config, signatures=signers)
     result = apply(run_scan(targets, config, rules, began), policy, rules)
+    if baseline is not None:
+        from mlsbom.sbom.baseline import without_baseline
+        from mlsbom.sbom.diff import load_view
+
+        result, known = without_baseline(result, load_view(baseline))
+        click.echo(f"{known} findings already in the baseline {baseline} not reported", err=True)
     return rules, result, decide(result, policy)
 
 
@@ -364,6 +380,15 @@ def _guarded(run: Callable[[], int], debug: bool) -> int:
         click.echo("hint: re-run with --debug and report the traceback", err=True)
         traceback.print_exc(limit=0)
     return EXIT_ERROR
+
+
+def _register_diff() -> None:
+    from mlsbom._cli_diff import diff_command
+
+    cli.add_command(diff_command)
+
+
+_register_diff()
 
 
 @cli.group()

@@ -86,7 +86,7 @@ class ModelFacts:
         return ident.name
 
     def file_ref(self, art_path: str) -> str:
-        return f"{self.ref}/file/{_rel(art_path, self.target)}"
+        return f"{self.ref}/file/{relative_path(art_path, self.target)}"
 
 
 def _under(path: str, target: str) -> bool:
@@ -133,7 +133,8 @@ def _props(pairs: Iterable[tuple[str, object]]) -> list[Property]:
     return [Property(name=f"mlsbom:{k}", value=str(v)) for k, v in pairs if v not in (None, "")]
 
 
-def _rel(path: str, target: str) -> str:
+def relative_path(path: str, target: str) -> str:
+    """A path relative to its target (a single-file target: the file name)."""
     base = target.rstrip("/")
     return path[len(base) + 1 :] if path.startswith(base + "/") else path.rsplit("/", 1)[-1]
 
@@ -166,7 +167,7 @@ def _file_component(
     hashes = [HashTypeFactory().from_hashlib_alg("sha256", art.sha256)] if art.sha256 else []
     return Component(
         type=ComponentType.FILE,
-        name=_rel(art.ref.path, model.target),
+        name=relative_path(art.ref.path, model.target),
         bom_ref=model.file_ref(art.ref.path),
         hashes=hashes,
         properties=_props(props),
@@ -349,7 +350,8 @@ def _waiver_analysis(finding: Finding) -> VulnerabilityAnalysis | None:
     )
 
 
-def _vulnerability(ref: str, finding: Finding, affects: str) -> Vulnerability:
+def finding_detail(finding: Finding) -> str:
+    """The vulnerability's `detail`: message, where in the file, evidence (also a diff key)."""
     detail = finding.message
     where = finding.location.describe()
     if finding.artifact.member_chain:
@@ -358,6 +360,11 @@ def _vulnerability(ref: str, finding: Finding, affects: str) -> Vulnerability:
         detail += f" [at {where}]"
     if finding.evidence:
         detail += f"; evidence: {finding.evidence}"
+    return detail
+
+
+def _vulnerability(ref: str, finding: Finding, affects: str) -> Vulnerability:
+    detail = finding_detail(finding)
     cwes = [int(c.split("-")[1]) for c in finding.cwe if c.startswith("CWE-") and c[4:].isdigit()]
     return Vulnerability(
         bom_ref=ref,
