@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 import click
 
 from mlsbom import __version__
+from mlsbom._cli_output import check_outputs, report_options, write
 from mlsbom._cli_signing import render_verify, signer_options, signer_policy
 from mlsbom.config import Limits, ScanConfig, cap_address_space
 from mlsbom.errors import MlsbomError
@@ -26,7 +27,10 @@ from mlsbom.policy import Decision, Policy, apply, decide
 from mlsbom.policy_file import discover, load_policy
 from mlsbom.progress import terminal_progress
 from mlsbom.reporters import OutputFormat, reporter_for
+from mlsbom.reporters.escape import printable
+from mlsbom.reporters.text import NORMAL, QUIET, VERBOSE
 from mlsbom.rules import RuleSet, load_rules
+from mlsbom.suggest import did_you_mean
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 _SBOM_WRITER = ("mlsbom.sbom.render",)  # imported while the files are hashed
@@ -61,17 +65,18 @@ def _policy_options(purpose: str) -> Callable[[Callable[..., Any]], Callable[...
     return add
 
 
-def _write(text: str, output: Path | None) -> None:
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mlsbom")
 def cli() -> None:
-    """Scan ML model artefacts for code that runs on load, without ever loading them."""
+    """Scan ML model artefacts for code that runs on load, without ever loading them.
+
+    \b
+    Environment variables (besides the [env var: MLSBOM_*] shown at each option):
+      MLSBOM_CACHE_DIR     result cache folder for --cache (default ~/.cache/mlsbom)
+      MLSBOM_MAX_MEMORY    address-space cap in bytes (default: the built-in limit)
+      MLSBOM_HUB_TIMEOUT   seconds per Hugging Face Hub request (default 30)
+      HF_ENDPOINT, HF_TOKEN, HF_HOME, HF_HUB_CACHE   the Hugging Face Hub client's own
+    """
 
 
 @cli.command()
@@ -96,8 +101,16 @@ def cli() -> None:
     help="Report format (sarif for code scanning, junit for test reports, markdown for PRs).",
 )
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the --format report here instead of stdout.",
 )
+@report_options
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Text report: list every artefact, passing ones too."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Text report: only the verdict line.")
 @click.option(
     "--fail-on",
     type=click.Choice(_SEVERITIES, case_sensitive=False),
@@ -162,6 +175,9 @@ def scan(
     download: bool,
     fmt: str,
     output: Path | None,
+    reports: dict[OutputFormat, Path],
+    verbose: bool,
+    quiet: bool,
     fail_on: str | None,
     policy_path: Path | None,
     no_policy: bool,
@@ -182,6 +198,10 @@ def scan(
     """Scan files and folders (signatures included); exit 0 pass, 1 policy failure, 2 error."""
 
     def run() -> int:
+        outputs = [("--output", output), ("--sbom", sbom_path)]
+        check_outputs([*outputs, *((f"--{f.value}", p) for f, p in reports.items())])
+        if verbose and quiet:
+            raise MlsbomError("--verbose and --quiet exclude each other")
         signers = signer_policy(
             identities, issuers, keys, cert_chains, trusted_root, require_signature
         )
@@ -203,9 +223,13 @@ def scan(
         if sbom_path is not None:
             from mlsbom.sbom.render import render_sbom
 
-            _write(render_sbom(result, spec), sbom_path)
+            write(render_sbom(result, spec), sbom_path)
+        verbosity = VERBOSE if verbose else QUIET if quiet else NORMAL
+        for extra, path in reports.items():
+            write(reporter_for(extra, rules, verbosity=verbosity).render(result, decision), path)
         color = output is None and fmt == "text" and sys.stdout.isatty()
-        _write(reporter_for(OutputFormat(fmt), rules, color=color).render(result, decision), output)
+        primary = reporter_for(OutputFormat(fmt), rules, color=color, verbosity=verbosity)
+        write(primary.render(result, decision), output)
         return EXIT_PASS if decision.passed else EXIT_FAIL
 
     sys.exit(_guarded(run, debug))
@@ -245,7 +269,22 @@ def _scan_and_decide(
     signers = policy.signatures.merged(config.signatures)
     config = dataclasses.replace(config, signatures=signers)
     result = apply(run_scan(targets, config, rules, began), policy, rules)
+    _require_files(result)
     return rules, result, decide(result, policy)
+
+
+def _require_files(result: ScanResult) -> None:
+    """An empty folder is a usage error, not a pass: a CI gate must not go green on nothing."""
+    for target in result.targets:
+        if target.startswith("hf://") or not os.path.isdir(target):
+            continue
+        base = target.rstrip("/") + "/"
+        if not any(a.ref.path.startswith(base) for a in result.artifacts):
+            raise MlsbomError(
+                f"nothing to scan in {printable(target)}: the folder holds no files",
+                hint="check the path; an empty folder is reported as an error so that a "
+                "CI gate never passes on nothing",
+            )
 
 
 @cli.command()
@@ -267,9 +306,10 @@ def sbom(
     from mlsbom.sbom.render import render_sbom
 
     def run() -> int:
+        check_outputs([("--output", output)])
         config = ScanConfig(hash_files=True, prepare=_SBOM_WRITER)
         _, result, _ = _scan_and_decide(targets, config, policy_path, no_policy, None)
-        _write(render_sbom(result, spec), output)
+        write(render_sbom(result, spec), output)
         return EXIT_PASS
 
     sys.exit(_guarded(run, debug))
@@ -358,18 +398,26 @@ def rules_list() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
 def rules_doc(output: Path | None) -> None:
     """Write RULES.md (Markdown documentation of every rule)."""
+    sys.exit(_guarded(lambda: _rules_doc(output), False))
+
+
+def _rules_doc(output: Path | None) -> int:
     from mlsbom.rules_doc import render_rules_markdown
 
-    _write(render_rules_markdown(load_rules()), output)
+    check_outputs([("--output", output)])
+    write(render_rules_markdown(load_rules()), output)
+    return EXIT_PASS
 
 
 @rules.command("explain")
 @click.argument("rule_id")
 def rules_explain(rule_id: str) -> None:
-    """Describe one rule: what it matches, why it matters, how to fix it."""
-    rule = load_rules().by_id.get(rule_id)
+    """Describe one rule: what it matches, why it matters, how to fix it (alias: show)."""
+    ruleset = load_rules()
+    rule = ruleset.by_id.get(rule_id)
     if rule is None:
-        click.echo(f"error: unknown rule {rule_id!r}\nhint: see `mlsbom rules list`", err=True)
+        click.echo(f"error: unknown rule {printable(rule_id)!r}", err=True)
+        click.echo(f"hint: {did_you_mean(rule_id, ruleset.by_id)}", err=True)
         sys.exit(EXIT_ERROR)
     click.echo(f"{rule.id}: {rule.title}\nseverity: {rule.severity.label}\nfact: {rule.fact}")
     if rule.cwe:
@@ -377,6 +425,22 @@ def rules_explain(rule_id: str) -> None:
     click.echo(f"\n{rule.description}\n\nfix: {rule.remediation}")
     for ref in rule.references:
         click.echo(f"see: {ref}")
+
+
+rules.add_command(rules_explain, "show")
+
+
+def _show_envvars(group: click.Group) -> None:
+    """`--help` names the MLSBOM_* variable beside every option that reads one."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _show_envvars(command)
+        for param in command.params:
+            if isinstance(param, click.Option) and param.envvar:
+                param.show_envvar = True
+
+
+_show_envvars(cli)
 
 
 def main() -> None:

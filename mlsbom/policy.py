@@ -63,6 +63,11 @@ class Decision:
     passed: bool
     fail_on: Severity
     violations: tuple[Finding, ...]
+    waiver_reasons: Mapping[Finding, str] = field(default_factory=dict)  # why each was waived
+
+    def waiver_reason(self, finding: Finding) -> str:
+        """The policy's reason for a waived finding (for reports: JUnit skipped, SARIF)."""
+        return self.waiver_reasons.get(finding, "waived by the policy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +204,21 @@ def apply(
 def decide(result: ScanResult, policy: Policy) -> Decision:
     """Pass unless an active (unwaived) finding reaches `fail_on`."""
     violations = tuple(f for f in result.findings if not f.waived and f.severity >= policy.fail_on)
-    return Decision(not violations, policy.fail_on, violations)
+    return Decision(not violations, policy.fail_on, violations, _waiver_reasons(result, policy))
+
+
+def _waiver_reasons(result: ScanResult, policy: Policy) -> dict[Finding, str]:
+    reasons: dict[Finding, str] = {}
+    for f in result.findings:
+        if not f.waived:
+            continue
+        covering = [w for w in policy.waivers if w.covers(f)]
+        waiver = max(covering, key=lambda w: w.expires, default=None)
+        if waiver is not None:
+            reasons[f] = f"{waiver.reason} (waiver until {waiver.expires.isoformat()})"
+        elif policy.allows_remote_code(f):
+            reasons[f] = "repository trusted with its code by the policy's [remote_code] allow"
+    return reasons
 
 
 def rollup(result: ScanResult) -> dict[ArtifactRef, Severity | None]:

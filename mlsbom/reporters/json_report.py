@@ -1,4 +1,7 @@
-"""Stable JSON report (schema_version 1, documented in docs/json-report.md)."""
+"""Stable JSON report (schema_version 1, documented in docs/json-report.md).
+
+Strings are exact, except bytes of a name that are not UTF-8: they are written as `\\xNN`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from mlsbom import __version__
 from mlsbom.facts import Fact, GlobalRef
 from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
 from mlsbom.policy import Decision, rollup, verdict
+from mlsbom.reporters.escape import json_tree
 
 SCHEMA_VERSION = 1
 
@@ -79,4 +83,4 @@ class JsonReporter:
                 artifact_dict(a, verdict(worst[a.ref], decision)) for a in result.artifacts
             ],
         }
-        return json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+        return json.dumps(json_tree(doc), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
