@@ -164,6 +164,12 @@ def cli() -> None:
     "~/.cache/mlsbom). Made for pre-commit hooks.",
 )
 @click.option(
+    "--skip-project-code",
+    is_flag=True,
+    help="Of the files named, leave out Python files no model config imports (a project's own "
+    "scripts). Made for pre-commit hooks.",
+)
+@click.option(
     "--progress/--no-progress",
     default=True,
     help="Show a progress bar on stderr when it is a terminal.",
@@ -192,6 +198,7 @@ def scan(
     require_signature: bool,
     jobs: int,
     use_cache: bool,
+    skip_project_code: bool,
     progress: bool,
     debug: bool,
 ) -> None:
@@ -205,7 +212,17 @@ def scan(
         signers = signer_policy(
             identities, issuers, keys, cert_chains, trusted_root, require_signature
         )
-        chosen = _with_cache(targets, hf_cache)
+        chosen = targets
+        if skip_project_code:
+            from mlsbom.project_code import split_project_code
+
+            chosen, skipped = split_project_code(targets)
+            if skipped and not chosen:
+                click.echo(f"PASS: {len(skipped)} project Python files, none a model loader reads")
+                return EXIT_PASS
+            if skipped:
+                click.echo(f"note: left out {len(skipped)} project Python files", err=True)
+        chosen = _with_cache(chosen, hf_cache)
         if download:
             from mlsbom.hub.download import download as fetch
 
