@@ -19,6 +19,7 @@ import click
 
 from mlsbom import __version__
 from mlsbom._cli_output import check_outputs, report_options, write
+from mlsbom._cli_rules import rules
 from mlsbom._cli_signing import render_verify, signer_options, signer_policy
 from mlsbom.config import Limits, ScanConfig, cap_address_space
 from mlsbom.errors import MlsbomError
@@ -28,9 +29,8 @@ from mlsbom.policy_file import discover, load_policy
 from mlsbom.progress import terminal_progress
 from mlsbom.reporters import OutputFormat, reporter_for
 from mlsbom.reporters.escape import printable
-from mlsbom.reporters.text import NORMAL, QUIET, VERBOSE
+from mlsbom.reporters.text import NORMAL, QUIET, VERBOSE, plural
 from mlsbom.rules import RuleSet, load_rules
-from mlsbom.suggest import did_you_mean
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 _SBOM_WRITER = ("mlsbom.sbom.render",)  # imported while the files are hashed
@@ -218,10 +218,13 @@ def scan(
 
             chosen, skipped = split_project_code(targets)
             if skipped and not chosen:
-                click.echo(f"PASS: {len(skipped)} project Python files, none a model loader reads")
+                files = plural(len(skipped), "project Python file")
+                click.echo(f"PASS: {files}, none a model loader reads")
                 return EXIT_PASS
             if skipped:
-                click.echo(f"note: left out {len(skipped)} project Python files", err=True)
+                click.echo(
+                    f"note: left out {plural(len(skipped), 'project Python file')}", err=True
+                )
         chosen = _with_cache(chosen, hf_cache)
         if download:
             from mlsbom.hub.download import download as fetch
@@ -399,52 +402,7 @@ def _guarded(run: Callable[[], int], debug: bool) -> int:
     return EXIT_ERROR
 
 
-@cli.group()
-def rules() -> None:
-    """List and explain the rules."""
-
-
-@rules.command("list")
-def rules_list() -> None:
-    """One line per rule: id, severity, title."""
-    for rule in load_rules().rules:
-        click.echo(f"{rule.id:<28} {rule.severity.label:<9} {rule.title}")
-
-
-@rules.command("doc")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
-def rules_doc(output: Path | None) -> None:
-    """Write RULES.md (Markdown documentation of every rule)."""
-    sys.exit(_guarded(lambda: _rules_doc(output), False))
-
-
-def _rules_doc(output: Path | None) -> int:
-    from mlsbom.rules_doc import render_rules_markdown
-
-    check_outputs([("--output", output)])
-    write(render_rules_markdown(load_rules()), output)
-    return EXIT_PASS
-
-
-@rules.command("explain")
-@click.argument("rule_id")
-def rules_explain(rule_id: str) -> None:
-    """Describe one rule: what it matches, why it matters, how to fix it (alias: show)."""
-    ruleset = load_rules()
-    rule = ruleset.by_id.get(rule_id)
-    if rule is None:
-        click.echo(f"error: unknown rule {printable(rule_id)!r}", err=True)
-        click.echo(f"hint: {did_you_mean(rule_id, ruleset.by_id)}", err=True)
-        sys.exit(EXIT_ERROR)
-    click.echo(f"{rule.id}: {rule.title}\nseverity: {rule.severity.label}\nfact: {rule.fact}")
-    if rule.cwe:
-        click.echo(f"cwe: {', '.join(rule.cwe)}")
-    click.echo(f"\n{rule.description}\n\nfix: {rule.remediation}")
-    for ref in rule.references:
-        click.echo(f"see: {ref}")
-
-
-rules.add_command(rules_explain, "show")
+cli.add_command(rules)
 
 
 def _show_envvars(group: click.Group) -> None:
