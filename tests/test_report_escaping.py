@@ -189,3 +189,14 @@ def test_every_report_is_written_for_undecodable_names(hostile: Path, tmp_path: 
     for path in out.iterdir():
         path.read_text(encoding="utf-8")  # strict UTF-8
         assert path.stat().st_size > 200
+
+
+def test_markdown_text_has_no_markup() -> None:
+    from mlsbom.reporters.escape import md_text
+
+    text = "see <b>x</b> [l](https://e.example) *em* _u_ `c` ![i](j) &amp; @team | ~~s~~ \\"
+    html = _markdown_html(f"| a |\n|---|\n| {md_text(text)} |\n")
+    cell = re.search(r"<td>(.*?)</td>", html, re.S)
+    assert cell is not None
+    assert not re.search(r"<(?!/?td)[a-z]", cell.group(1)), cell.group(1)
+    assert "&lt;b&gt;" in cell.group(1) and "&amp;amp;" in cell.group(1)

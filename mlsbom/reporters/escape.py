@@ -91,13 +91,15 @@ def md_code(text: str, limit: int = 300, *, in_table: bool = True) -> str:
     return code.replace("|", "\\|") if in_table else code
 
 
-_MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()<>!|~&@:#])")
 
 
 def md_text(text: str, limit: int = 300) -> str:
-    """Markdown text with no markup of its own: every ASCII punctuation character is
-    backslash-escaped (no HTML, links, emphasis or table breaks), controls shown escaped."""
-    return _MD_PUNCTUATION.sub(r"\\\1", printable(text, limit))
+    """Markdown text with no markup of its own: the characters that start inline markup
+    (emphasis, code, links, images, HTML, entities, autolinks, mentions, table cells) are
+    backslash-escaped, controls shown escaped. For the reporter's own sentences; scanned text
+    goes into `md_code`."""
+    return _MD_SPECIAL.sub(r"\\\1", printable(text, limit))
 
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
