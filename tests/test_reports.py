@@ -141,3 +141,15 @@ def test_text_verbose_lists_every_pass_and_quiet_only_the_verdict(big_folder: Pa
 def test_rules_md_is_current() -> None:
     expected = render_rules_markdown(load_rules())
     assert (ROOT / "RULES.md").read_text() == expected, "run: mlsbom rules doc -o RULES.md"
+
+
+def test_json_carries_the_waiver_reason(target: Path) -> None:
+    import json
+
+    doc = json.loads(_scan(target, "--format", "json", "--policy", str(target / ".mlsbom.toml")))
+    waived = [f for a in doc["artifacts"] for f in a["findings"] if f["waived"]]
+    assert len(waived) == 1
+    assert waived[0]["waiver_reason"].startswith("vendored test vector, never loaded")
+    assert all(
+        "waiver_reason" not in f for a in doc["artifacts"] for f in a["findings"] if not f["waived"]
+    )
