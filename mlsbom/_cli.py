@@ -392,7 +392,8 @@ def _guarded(run: Callable[[], int], debug: bool) -> int:
     except MlsbomError as exc:
         if debug:
             raise
-        click.echo(exc.diagnostics(), err=True)
+        hint = printable(exc.hint) if exc.hint else None  # names quoted in it are scanned text
+        click.echo(MlsbomError(printable(exc.message), hint=hint).diagnostics(), err=True)
     except Exception as exc:  # the one place that turns a crash into exit 2
         if debug:
             raise

@@ -200,3 +200,10 @@ def test_markdown_text_has_no_markup() -> None:
     assert cell is not None
     assert not re.search(r"<(?!/?td)[a-z]", cell.group(1)), cell.group(1)
     assert "&lt;b&gt;" in cell.group(1) and "&amp;amp;" in cell.group(1)
+
+
+def test_error_messages_escape_target_names(tmp_path: Path) -> None:
+    name = str(tmp_path / "gone\n\x1b[32mPASS: all good\u202e")
+    result = CliRunner().invoke(cli, ["scan", name])
+    assert result.exit_code == 2
+    assert not _raw_specials(result.stderr) and "gone\\x0a\\x1b[32mPASS" in result.stderr
