@@ -153,3 +153,10 @@ def test_json_carries_the_waiver_reason(target: Path) -> None:
     assert all(
         "waiver_reason" not in f for a in doc["artifacts"] for f in a["findings"] if not f["waived"]
     )
+
+
+def test_text_header_counts_many_targets(big_folder: Path) -> None:
+    files = sorted(str(p) for p in big_folder.iterdir())
+    result = CliRunner().invoke(cli, ["scan", *files])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0].endswith(": 202 targets")

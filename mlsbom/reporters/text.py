@@ -20,6 +20,7 @@ _COLORS = {"fail": "\x1b[31m", "warn": "\x1b[33m", "pass": "\x1b[32m"}
 _RESET = "\x1b[0m"
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 _FAILING_SHOWN = 10
+_TARGETS_SHOWN = 3
 
 
 def plural(count: int, word: str) -> str:
@@ -102,7 +103,9 @@ class TextReporter:
         tags = {a.ref: verdict(worst[a.ref], decision) for a in result.artifacts}
         lines: list[str] = []
         if self.verbosity > QUIET:
-            targets = ", ".join(printable(t) for t in result.targets)
+            targets = ", ".join(printable(t) for t in result.targets[:_TARGETS_SHOWN])
+            if len(result.targets) > _TARGETS_SHOWN:  # a hook names every staged file
+                targets = plural(len(result.targets), "target")
             lines += [f"mlsbom {__version__}: {targets}", ""]
             for art in result.artifacts:
                 if self._shows(art, tags[art.ref]):
