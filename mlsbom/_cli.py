@@ -10,7 +10,6 @@ import contextlib
 import dataclasses
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -18,6 +17,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from mlsbom import __version__
+from mlsbom._cli_diff import diff_command
+from mlsbom._cli_output import check_outputs, report_options, write
+from mlsbom._cli_output import guarded as _guarded
+from mlsbom._cli_rules import rules
 from mlsbom._cli_signing import render_verify, signer_options, signer_policy
 from mlsbom.config import Limits, ScanConfig, cap_address_space
 from mlsbom.errors import MlsbomError
@@ -26,6 +29,8 @@ from mlsbom.policy import Decision, Policy, apply, decide
 from mlsbom.policy_file import discover, load_policy
 from mlsbom.progress import terminal_progress
 from mlsbom.reporters import OutputFormat, reporter_for
+from mlsbom.reporters.escape import printable
+from mlsbom.reporters.text import NORMAL, QUIET, VERBOSE, plural
 from mlsbom.rules import RuleSet, load_rules
 
 if TYPE_CHECKING:
@@ -65,17 +70,18 @@ def _policy_options(purpose: str) -> Callable[[Callable[..., Any]], Callable[...
     return add
 
 
-def _write(text: str, output: Path | None) -> None:
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mlsbom")
 def cli() -> None:
-    """Scan ML model artefacts for code that runs on load, without ever loading them."""
+    """Scan ML model artefacts for code that runs on load, without ever loading them.
+
+    \b
+    Environment variables (besides the [env var: MLSBOM_*] shown at each option):
+      MLSBOM_CACHE_DIR     result cache folder for --cache (default ~/.cache/mlsbom)
+      MLSBOM_MAX_MEMORY    address-space cap in bytes (default: the built-in limit)
+      MLSBOM_HUB_TIMEOUT   seconds per Hugging Face Hub request (default 30)
+      HF_ENDPOINT, HF_TOKEN, HF_HOME, HF_HUB_CACHE   the Hugging Face Hub client's own
+    """
 
 
 @cli.command()
@@ -113,8 +119,16 @@ def cli() -> None:
     help="Report format (sarif for code scanning, junit for test reports, markdown for PRs).",
 )
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the --format report here instead of stdout.",
 )
+@report_options
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Text report: list every artefact, passing ones too."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Text report: only the verdict line.")
 @click.option(
     "--fail-on",
     type=click.Choice(_SEVERITIES, case_sensitive=False),
@@ -168,6 +182,12 @@ def cli() -> None:
     "~/.cache/mlsbom). Made for pre-commit hooks.",
 )
 @click.option(
+    "--skip-project-code",
+    is_flag=True,
+    help="Of the files named, leave out Python files no model config imports (a project's own "
+    "scripts). Made for pre-commit hooks.",
+)
+@click.option(
     "--progress/--no-progress",
     default=True,
     help="Show a progress bar on stderr when it is a terminal.",
@@ -181,6 +201,9 @@ def scan(
     keep_dir: Path | None,
     fmt: str,
     output: Path | None,
+    reports: dict[OutputFormat, Path],
+    verbose: bool,
+    quiet: bool,
     fail_on: str | None,
     policy_path: Path | None,
     no_policy: bool,
@@ -195,16 +218,34 @@ def scan(
     require_signature: bool,
     jobs: int,
     use_cache: bool,
+    skip_project_code: bool,
     progress: bool,
     debug: bool,
 ) -> None:
     """Scan files and folders (signatures included); exit 0 pass, 1 policy failure, 2 error."""
 
     def run() -> int:
+        outputs = [("--output", output), ("--sbom", sbom_path)]
+        check_outputs([*outputs, *((f"--{f.value}", p) for f, p in reports.items())])
+        if verbose and quiet:
+            raise MlsbomError("--verbose and --quiet exclude each other")
         signers = signer_policy(
             identities, issuers, keys, cert_chains, trusted_root, require_signature
         )
-        chosen = _with_cache(targets, hf_cache)
+        chosen = targets
+        if skip_project_code:
+            from mlsbom.project_code import split_project_code
+
+            chosen, skipped = split_project_code(targets)
+            if skipped and not chosen:
+                files = plural(len(skipped), "project Python file")
+                click.echo(f"PASS: {files}, none a model loader reads")
+                return EXIT_PASS
+            if skipped:
+                click.echo(
+                    f"note: left out {plural(len(skipped), 'project Python file')}", err=True
+                )
+        chosen = _with_cache(chosen, hf_cache)
         if download:
             from mlsbom.hub.download import Downloads
 
@@ -236,9 +277,13 @@ def scan(
         if sbom_path is not None:
             from mlsbom.sbom.render import render_sbom
 
-            _write(render_sbom(result, spec), sbom_path)
+            write(render_sbom(result, spec), sbom_path)
+        verbosity = VERBOSE if verbose else QUIET if quiet else NORMAL
+        for extra, path in reports.items():
+            write(reporter_for(extra, rules, verbosity=verbosity).render(result, decision), path)
         color = output is None and fmt == "text" and sys.stdout.isatty()
-        _write(reporter_for(OutputFormat(fmt), rules, color=color).render(result, decision), output)
+        primary = reporter_for(OutputFormat(fmt), rules, color=color, verbosity=verbosity)
+        write(primary.render(result, decision), output)
         return EXIT_PASS if decision.passed else EXIT_FAIL
 
     sys.exit(_guarded(run, debug))
@@ -279,6 +324,7 @@ def _scan_and_decide(
     signers = policy.signatures.merged(config.signatures)
     config = dataclasses.replace(config, signatures=signers)
     result = apply(run_scan(targets, config, rules, began), policy, rules)
+    _require_files(result)
     if baseline is not None:
         from mlsbom.sbom.baseline import without_baseline
         from mlsbom.sbom.diff import load_view
@@ -286,6 +332,20 @@ def _scan_and_decide(
         result, known = without_baseline(result, load_view(baseline))
         click.echo(f"{known} findings already in the baseline {baseline} not reported", err=True)
     return rules, result, decide(result, policy)
+
+
+def _require_files(result: ScanResult) -> None:
+    """An empty folder is a usage error, not a pass: a CI gate must not go green on nothing."""
+    for target in result.targets:
+        if target.startswith("hf://") or not os.path.isdir(target):
+            continue
+        base = target.rstrip("/") + "/"
+        if not any(a.ref.path.startswith(base) for a in result.artifacts):
+            raise MlsbomError(
+                f"nothing to scan in {printable(target)}: the folder holds no files",
+                hint="check the path; an empty folder is reported as an error so that a "
+                "CI gate never passes on nothing",
+            )
 
 
 @cli.command()
@@ -307,9 +367,10 @@ def sbom(
     from mlsbom.sbom.render import render_sbom
 
     def run() -> int:
+        check_outputs([("--output", output)])
         config = ScanConfig(hash_files=True, prepare=_SBOM_WRITER)
         _, result, _ = _scan_and_decide(targets, config, policy_path, no_policy, None)
-        _write(render_sbom(result, spec), output)
+        write(render_sbom(result, spec), output)
         return EXIT_PASS
 
     sys.exit(_guarded(run, debug))
@@ -366,66 +427,21 @@ def verify(
     sys.exit(_guarded(run, debug))
 
 
-def _guarded(run: Callable[[], int], debug: bool) -> int:
-    try:
-        return run()
-    except MlsbomError as exc:
-        if debug:
-            raise
-        click.echo(exc.diagnostics(), err=True)
-    except Exception as exc:  # the one place that turns a crash into exit 2
-        if debug:
-            raise
-        click.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
-        click.echo("hint: re-run with --debug and report the traceback", err=True)
-        traceback.print_exc(limit=0)
-    return EXIT_ERROR
+cli.add_command(rules)
+cli.add_command(diff_command)
 
 
-def _register_diff() -> None:
-    from mlsbom._cli_diff import diff_command
-
-    cli.add_command(diff_command)
-
-
-_register_diff()
-
-
-@cli.group()
-def rules() -> None:
-    """List and explain the rules."""
+def _show_envvars(group: click.Group) -> None:
+    """`--help` names the MLSBOM_* variable beside every option that reads one."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _show_envvars(command)
+        for param in command.params:
+            if isinstance(param, click.Option) and param.envvar:
+                param.show_envvar = True
 
 
-@rules.command("list")
-def rules_list() -> None:
-    """One line per rule: id, severity, title."""
-    for rule in load_rules().rules:
-        click.echo(f"{rule.id:<28} {rule.severity.label:<9} {rule.title}")
-
-
-@rules.command("doc")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
-def rules_doc(output: Path | None) -> None:
-    """Write RULES.md (Markdown documentation of every rule)."""
-    from mlsbom.rules_doc import render_rules_markdown
-
-    _write(render_rules_markdown(load_rules()), output)
-
-
-@rules.command("explain")
-@click.argument("rule_id")
-def rules_explain(rule_id: str) -> None:
-    """Describe one rule: what it matches, why it matters, how to fix it."""
-    rule = load_rules().by_id.get(rule_id)
-    if rule is None:
-        click.echo(f"error: unknown rule {rule_id!r}\nhint: see `mlsbom rules list`", err=True)
-        sys.exit(EXIT_ERROR)
-    click.echo(f"{rule.id}: {rule.title}\nseverity: {rule.severity.label}\nfact: {rule.fact}")
-    if rule.cwe:
-        click.echo(f"cwe: {', '.join(rule.cwe)}")
-    click.echo(f"\n{rule.description}\n\nfix: {rule.remediation}")
-    for ref in rule.references:
-        click.echo(f"see: {ref}")
+_show_envvars(cli)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from mlsbom._cli_output import guarded
 from mlsbom.config import ScanConfig
 from mlsbom.errors import MlsbomError
 from mlsbom.models import Severity
@@ -52,7 +53,6 @@ def diff_command(old: str, new: str, fmt: str, fail_on: str, debug: bool) -> Non
     """Compare OLD and NEW (BOM files or targets): new and removed artefacts, changed digests,
     new findings, formats that newly run code, signature and licence changes; exit 1 when the
     change adds a finding at or above --fail-on."""
-    from mlsbom._cli import _guarded
 
     def run() -> int:
         try:
@@ -64,4 +64,4 @@ def diff_command(old: str, new: str, fmt: str, fail_on: str, debug: bool) -> Non
         click.echo(render(result, threshold), nl=False)
         return EXIT_FAIL if result.new_findings(threshold) else EXIT_PASS
 
-    sys.exit(_guarded(run, debug))
+    sys.exit(guarded(run, debug))

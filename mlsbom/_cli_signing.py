@@ -15,6 +15,7 @@ import click
 
 from mlsbom.errors import MlsbomError
 from mlsbom.facts import Fact
+from mlsbom.reporters.escape import json_tree, printable
 from mlsbom.serial import dump
 from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch
 from mlsbom.signing.signers import SignerPolicy, signers_from
@@ -121,7 +122,7 @@ def render_verify(results: Sequence[tuple[Path, list[Fact]]], fmt: str) -> tuple
                 for sig, c, ms in checks
             ],
         }
-        return json.dumps(doc, indent=2) + "\n", ok
+        return json.dumps(json_tree(doc), indent=2, ensure_ascii=False) + "\n", ok
     lines: list[str] = []
     for sig, check, mismatches in checks:
         lines.append(f"{sig}")
@@ -129,4 +130,4 @@ def render_verify(results: Sequence[tuple[Path, list[Fact]]], fmt: str) -> tuple
     if not checks:
         lines.append("UNSIGNED: no model.sig or .sigstore.json bundle found")
     lines.append("OK: verified" if ok else "FAIL: not verified")
-    return "\n".join(lines) + "\n", ok
+    return "\n".join(printable(line) for line in lines) + "\n", ok  # names from the manifest

@@ -63,6 +63,12 @@ class Decision:
     passed: bool
     fail_on: Severity
     violations: tuple[Finding, ...]
+    def waiver_reason(self, finding: Finding) -> str:
+        """The policy's reason for a waived finding (for reports: JUnit skipped, SARIF)."""
+        reason = finding.waiver_reason or "waived by the policy"
+        if finding.waiver_expires:
+            reason += f" (waiver until {finding.waiver_expires})"
+        return reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +193,8 @@ def apply(
                     f, waived=True, waiver_reason=waiver.reason, waiver_expires=expires
                 )
             elif policy.allows_remote_code(f):
-                f = dataclasses.replace(f, waived=True, waiver_reason="remote code allowed")
+                reason = "repository trusted with its code by the policy's [remote_code] allow"
+                f = dataclasses.replace(f, waived=True, waiver_reason=reason)
             findings.append(f)
         findings.sort(key=lambda f: f.sort_key())
         facts = (*art.facts, *licenses.get(art.ref, []))

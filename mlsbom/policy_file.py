@@ -16,6 +16,7 @@ from mlsbom.models import Format, Severity
 from mlsbom.policy import Policy, Waiver
 from mlsbom.rules import RuleSet
 from mlsbom.signing.signers import Signer, SignerPolicy
+from mlsbom.suggest import did_you_mean
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -63,7 +64,8 @@ def _rule_id(path: Path, key: str, rule_id: object, rules: RuleSet, star: bool =
     if not isinstance(rule_id, str) or (
         rule_id not in rules.by_id and not (star and rule_id == "*")
     ):
-        raise _fail(path, key, f"unknown rule id {rule_id!r}", "see `mlsbom rules list` for ids")
+        hint = did_you_mean(rule_id, rules.by_id)
+        raise _fail(path, key, f"unknown rule id {rule_id!r}", hint)
     return rule_id
 
 

@@ -178,3 +178,116 @@ def test_progress_is_told_every_file() -> None:
     bar.advance(5)
     bar.advance(5)
     bar.finish()
+
+
+# --- outputs: several reports from one scan, paths checked before the scan ------------------------
+
+
+def test_one_scan_writes_every_report(repo: Path, tmp_path: Path) -> None:
+    (repo / "evil.bin").write_bytes(EVIL)
+    out = tmp_path / "reports"
+    out.mkdir()
+    args = ["scan", str(repo), "--format", "json", "--no-policy"]
+    for fmt in ("text", "json", "sarif", "junit", "markdown"):
+        args += [f"--{fmt}", str(out / f"r.{fmt}")]
+    code, stdout, _ = run(*args)
+    assert code == 1
+    assert (out / "r.json").read_text() == stdout  # the same scan, the same report
+    assert (out / "r.text").read_text().rstrip().splitlines()[-1].startswith("FAIL:")
+    assert json.loads((out / "r.sarif").read_text())["version"] == "2.1.0"
+    assert (out / "r.junit").read_text().startswith("<?xml")
+    assert "mlsbom failed" in (out / "r.markdown").read_text()
+
+
+@pytest.mark.parametrize(
+    ("option", "path", "message"),
+    [
+        ("-o", "missing/report.txt", "does not exist"),
+        ("--sarif", "missing/out.sarif", "does not exist"),
+        ("--sbom", "missing/bom.json", "does not exist"),
+        ("--junit", "/proc/1/no-such-dir/x.xml", "does not exist"),
+        ("--json", "/proc/1/report.json", "cannot write"),
+        ("--markdown", "a-file/report.md", "does not exist"),
+    ],
+)
+def test_bad_output_paths_fail_before_the_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str, path: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "evil.pkl").write_bytes(EVIL)
+    import mlsbom.engine
+
+    monkeypatch.setattr(mlsbom.engine, "scan", lambda *a, **k: pytest.fail("scanned"))
+    code, out, err = run("scan", "evil.pkl", option, path)
+    assert code == 2 and out == ""
+    assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_output_that_is_a_directory_or_named_twice(tmp_path: Path) -> None:
+    (tmp_path / "evil.pkl").write_bytes(EVIL)
+    code, _, err = run("scan", str(tmp_path / "evil.pkl"), "-o", str(tmp_path))
+    assert code == 2 and "is a directory" in err
+    same = str(tmp_path / "r.txt")
+    code, _, err = run("scan", str(tmp_path / "evil.pkl"), "-o", same, "--text", same)
+    assert code == 2 and "both write" in err
+    assert not (tmp_path / "r.txt").exists()  # the probe leaves nothing behind
+
+
+# --- usage errors and hints -------------------------------------------------------------------
+
+
+def test_empty_folder_is_not_a_pass(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "only-git" / ".git").mkdir(parents=True)
+    for target in ("empty", "only-git"):
+        code, _, err = run("scan", str(tmp_path / target))
+        assert code == 2 and "nothing to scan" in err
+
+
+@pytest.mark.parametrize("target", ["hf://org", "hf://org/name@", "hf://datasets/org"])
+def test_incomplete_hub_targets_are_usage_errors(target: str) -> None:
+    code, _, err = run("scan", target)
+    assert code == 2 and "hf://" in err
+
+
+def test_unknown_rule_ids_get_a_suggestion(tmp_path: Path) -> None:
+    code, _, err = run("rules", "show", "pickle-dangerous-imports")
+    assert code == 2 and "did you mean 'pickle-dangerous-import'" in err
+    policy = tmp_path / "p.toml"
+    policy.write_text('[rules]\ndisable = ["pickle-formats"]\n')
+    (tmp_path / "w.json").write_text("{}")
+    code, _, err = run("scan", str(tmp_path / "w.json"), "--policy", str(policy))
+    assert code == 2 and "did you mean 'pickle-format'" in err
+    assert run("rules", "show", "pickle-format")[0] == 0
+
+
+def test_help_names_the_environment_variables() -> None:
+    _, out, _ = run("scan", "--help")
+    for name in ("MLSBOM_FAIL_ON", "MLSBOM_POLICY", "MLSBOM_SARIF_REPORT", "MLSBOM_JOBS"):
+        assert name in out
+    _, out, _ = run("--help")
+    assert "MLSBOM_CACHE_DIR" in out and "MLSBOM_MAX_MEMORY" in out
+
+
+def test_skip_project_code_keeps_loader_modules(tmp_path: Path) -> None:
+    from mlsbom.project_code import split_project_code
+
+    (tmp_path / "train.py").write_text("import subprocess\n")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text(
+        '{"auto_map": {"AutoModel": "modeling_x.X", "AutoConfig": "other/repo--conf.C"}}'
+    )
+    (model / "modeling_x.py").write_text("x = 1\n")
+    (model / "conf.py").write_text("x = 1\n")  # named, but from another repository
+    pipe = tmp_path / "pipe"
+    (pipe / "unet").mkdir(parents=True)
+    (pipe / "model_index.json").write_text('{"unet": ["my_unet", "MyUNet"]}')
+    (pipe / "unet" / "my_unet.py").write_text("x = 1\n")
+    files = [str(p) for p in sorted(tmp_path.rglob("*.py"))] + [str(model / "config.json")]
+    kept, skipped = split_project_code(files)
+    assert {Path(p).name for p in kept} == {"modeling_x.py", "my_unet.py", "config.json"}
+    assert {Path(p).name for p in skipped} == {"train.py", "conf.py"}
+    code, out, _ = run("scan", "--skip-project-code", str(tmp_path / "train.py"))
+    assert code == 0 and out == "PASS: 1 project Python file, none a model loader reads\n"

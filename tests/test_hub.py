@@ -213,7 +213,6 @@ def test_hub_sbom_records_the_claimed_digests(hub: StandIn, tmp_path: Path) -> N
         ("hf://org/name@v1.0", ("model", "org/name", "v1.0")),
         ("hf://datasets/org/name@main", ("dataset", "org/name", "main")),
         ("hf://spaces/org/app", ("space", "org/app", None)),
-        ("hf://gpt2", ("model", "gpt2", None)),
     ],
 )
 def test_target_parsing(text: str, expected: tuple[str, str, str | None]) -> None:
@@ -221,7 +220,10 @@ def test_target_parsing(text: str, expected: tuple[str, str, str | None]) -> Non
     assert (t.repo_type, t.repo_id, t.revision) == expected
 
 
-@pytest.mark.parametrize("text", ["hf://", "hf://a/b/c", "hf://org/../x", "hf:// spaces"])
+@pytest.mark.parametrize(
+    "text",
+    ["hf://", "hf://a/b/c", "hf://org/../x", "hf:// spaces", "hf://gpt2", "hf://org/name@"],
+)
 def test_bad_targets(text: str) -> None:
     with pytest.raises(TargetError):
         parse(text)

@@ -37,6 +37,7 @@ def repo(tmp_path: Path) -> Path:
     pytest.importorskip("pre_commit")
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "mlsbom" and hook["language"] == "python"
+    assert hook["require_serial"] is True  # one process, one summary
     local = {**hook, "language": "system"}
     local.pop("minimum_pre_commit_version", None)
     repo = tmp_path / "registry"
@@ -75,3 +76,39 @@ def test_hook_receives_only_changed_files(repo: Path) -> None:
     result = _precommit(repo, "run")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "old.pkl" not in result.stdout
+
+
+def _summaries(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith(("PASS:", "FAIL:"))]
+
+
+def test_project_scripts_pass_and_loader_code_is_scanned(repo: Path) -> None:
+    (repo / "train.py").write_text("import subprocess\nsubprocess.run(['echo', 'train'])\n")
+    (repo / "tools").mkdir()
+    (repo / "tools" / "deploy.py").write_text("import os\nos.system('echo deploy')\n")
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    ok = _precommit(repo, "run")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    model = repo / "model"
+    model.mkdir()
+    (model / "config.json").write_text('{"auto_map": {"AutoModel": "modeling_evil.Evil"}}\n')
+    (model / "modeling_evil.py").write_text("import os\nos.system('echo mlsbom-fixture')\n")
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "m", "--no-verify"], cwd=repo, check=True)
+    (model / "modeling_evil.py").write_text("import os\nos.system('echo mlsbom-fixture 2')\n")
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    bad = _precommit(repo, "run")  # only the module changed: the config beside it names it
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "python-process" in bad.stdout and "modeling_evil.py" in bad.stdout
+    assert "train.py" not in bad.stdout
+
+
+def test_one_hook_run_prints_one_summary(repo: Path) -> None:
+    for i in range(60):
+        (repo / f"shard-{i:02}-{'x' * 60}.json").write_text("{}\n")
+    (repo / "model.pkl").write_bytes(EVIL)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    result = _precommit(repo, "run", "--all-files")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert len(_summaries(result.stdout)) == 1, result.stdout
+    assert "PASS " not in result.stdout  # passing files are counted, not listed

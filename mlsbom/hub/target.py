@@ -36,9 +36,15 @@ def parse(target: str) -> HubTarget:
     head, _, tail = repo.partition("/")
     if head in _KINDS and tail:
         repo_type, repo = _KINDS[head], tail
-    if not _REPO.match(repo) or ".." in repo:
+    if "@" in rest and not revision:
+        raise TargetError(
+            f"empty revision in {target!r}",
+            hint="write hf://org/name@REVISION (a branch, tag or commit), or leave out the @",
+        )
+    if not _REPO.match(repo) or ".." in repo or "/" not in repo:
         raise TargetError(
             f"not a hub repository: {target!r}",
-            hint="write hf://org/name, hf://org/name@revision or hf://datasets/org/name",
+            hint="write hf://org/name, hf://org/name@revision or hf://datasets/org/name "
+            "(names without an org moved under one, e.g. hf://openai-community/gpt2)",
         )
     return HubTarget(repo_type, repo, revision or None)

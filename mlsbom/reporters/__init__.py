@@ -22,7 +22,10 @@ class Reporter(Protocol):
     def render(self, result: ScanResult, decision: Decision) -> str: ...
 
 
-def reporter_for(fmt: OutputFormat, rules: RuleSet, *, color: bool = False) -> Reporter:
+def reporter_for(
+    fmt: OutputFormat, rules: RuleSet, *, color: bool = False, verbosity: int = 0
+) -> Reporter:
+    """The reporter of a format; `color` and `verbosity` (-1 quiet, 0, 1 verbose) are for text."""
     from mlsbom.reporters.json_report import JsonReporter
     from mlsbom.reporters.junit import JunitReporter
     from mlsbom.reporters.markdown import MarkdownReporter
@@ -30,7 +33,7 @@ def reporter_for(fmt: OutputFormat, rules: RuleSet, *, color: bool = False) -> R
     from mlsbom.reporters.text import TextReporter
 
     reporters: dict[OutputFormat, Reporter] = {
-        OutputFormat.TEXT: TextReporter(color=color),
+        OutputFormat.TEXT: TextReporter(color=color, verbosity=verbosity),
         OutputFormat.JSON: JsonReporter(),
         OutputFormat.SARIF: SarifReporter(rules),
         OutputFormat.JUNIT: JunitReporter(),

@@ -1,4 +1,7 @@
-"""Stable JSON report (schema_version 1, documented in docs/json-report.md)."""
+"""Stable JSON report (schema_version 1, documented in docs/json-report.md).
+
+Strings are exact, except bytes of a name that are not UTF-8: they are written as `\\xNN`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from mlsbom import __version__
 from mlsbom.facts import Fact, GlobalRef
 from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
 from mlsbom.policy import Decision, rollup, verdict
+from mlsbom.reporters.escape import json_tree
 
 SCHEMA_VERSION = 1
 
@@ -28,8 +32,8 @@ def fact_dict(fact: Fact) -> dict[str, object]:
     return out
 
 
-def finding_dict(f: Finding) -> dict[str, object]:
-    return {
+def finding_dict(f: Finding, decision: Decision | None = None) -> dict[str, object]:
+    out: dict[str, object] = {
         "rule_id": f.rule_id,
         "severity": f.severity.label,
         "title": f.title,
@@ -44,9 +48,14 @@ def finding_dict(f: Finding) -> dict[str, object]:
         "cwe": list(f.cwe),
         "waived": f.waived,
     }
+    if f.waived and decision is not None:
+        out["waiver_reason"] = decision.waiver_reason(f)
+    return out
 
 
-def artifact_dict(art: ArtifactResult, verdict_: str) -> dict[str, object]:
+def artifact_dict(
+    art: ArtifactResult, verdict_: str, decision: Decision | None = None
+) -> dict[str, object]:
     return {
         "path": art.ref.path,
         "member_chain": list(art.ref.member_chain),
@@ -54,7 +63,7 @@ def artifact_dict(art: ArtifactResult, verdict_: str) -> dict[str, object]:
         "format": art.format.value,
         "size": art.size,
         "verdict": verdict_,
-        "findings": [finding_dict(f) for f in art.findings],
+        "findings": [finding_dict(f, decision) for f in art.findings],
         "facts": [fact_dict(f) for f in art.facts],
         "explanation": art.explanation,
     }
@@ -76,7 +85,8 @@ class JsonReporter:
                 "by_severity": {s.label: counts.get(s.label, 0) for s in Severity},
             },
             "artifacts": [
-                artifact_dict(a, verdict(worst[a.ref], decision)) for a in result.artifacts
+                artifact_dict(a, verdict(worst[a.ref], decision), decision)
+                for a in result.artifacts
             ],
         }
-        return json.dumps(doc, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+        return json.dumps(json_tree(doc), indent=2, sort_keys=False, ensure_ascii=False) + "\n"

@@ -1,4 +1,8 @@
-"""Markdown summary for a pull-request comment or `$GITHUB_STEP_SUMMARY`."""
+"""Markdown summary for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
+
+Scanned text (names, messages, evidence) only ever appears inside code spans built by
+`escape.md_code`, so it cannot add HTML, links, mentions, table cells or lines.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ from collections import Counter
 from mlsbom import __version__
 from mlsbom.models import ScanResult, Severity
 from mlsbom.policy import Decision
+from mlsbom.reporters.escape import md_code, md_text
+from mlsbom.reporters.text import plural
 
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")[:300]
+MARKER = "<!-- mlsbom-report -->"  # finds the one PR comment to update
+_SHOWN = 50
 
 
 class MarkdownReporter:
@@ -19,23 +24,29 @@ class MarkdownReporter:
         icon = "✅" if decision.passed else "❌"
         outcome = "passed" if decision.passed else "failed"
         lines = [
+            MARKER,
             f"## {icon} mlsbom {outcome}",
             "",
-            f"{len(result.artifacts)} artefacts scanned; fails on **{decision.fail_on.label}** "
-            "or worse.",
+            f"{plural(len(result.artifacts), 'artefact')} scanned; fails on "
+            f"**{decision.fail_on.label}** or worse.",
             "",
             "| severity | findings |",
             "|---|---|",
         ]
         lines += [f"| {s.label} | {counts[s]} |" for s in sorted(Severity, reverse=True)]
-        shown = [f for f in result.findings if f.severity >= Severity.MEDIUM]
+        shown = sorted(
+            (f for f in result.findings if f.severity >= Severity.MEDIUM),
+            key=lambda f: (-f.severity, f.artifact),
+        )
         if shown:
             lines += ["", "| severity | rule | artefact | finding | fix |", "|---|---|---|---|---|"]
-            for f in sorted(shown, key=lambda f: (-f.severity, f.artifact)):
+            for f in shown[:_SHOWN]:
                 waived = " (waived)" if f.waived else ""
                 lines.append(
-                    f"| {f.severity.label}{waived} | `{f.rule_id}` | `{_cell(f.artifact.display)}` "
-                    f"| {_cell(f.message)} | {_cell(f.remediation)} |"
+                    f"| {f.severity.label}{waived} | `{f.rule_id}` | {md_code(f.artifact.display)} "
+                    f"| {md_code(f.message)} | {md_text(f.remediation)} |"
                 )
+            if len(shown) > _SHOWN:
+                lines.append(f"\n{len(shown) - _SHOWN} more findings: see the full report.")
         lines += ["", f"<sub>mlsbom {__version__}</sub>", ""]
         return "\n".join(lines)

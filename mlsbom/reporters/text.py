@@ -1,4 +1,9 @@
-"""Human-readable report: per artefact a verdict and its findings, then a summary line."""
+"""Human-readable report: the artefacts that need attention, then counts and the verdict.
+
+By default a large folder fits on a screen: failing and warning artefacts with their findings,
+then counts by severity and the failing files. `verbose` lists every artefact, `quiet` only the
+verdict. Every line is escaped as a whole, so no scanned name can add or rewrite a line.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,21 @@ from collections import Counter
 
 from mlsbom import __version__
 from mlsbom.hub.walk import HubRepository
-from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
+from mlsbom.models import ArtifactRef, ArtifactResult, Finding, ScanResult, Severity
 from mlsbom.policy import Decision, rollup, verdict
+from mlsbom.reporters.escape import printable, printable_lines
 from mlsbom.signing.check import SignatureCheck
 
 _COLORS = {"fail": "\x1b[31m", "warn": "\x1b[33m", "pass": "\x1b[32m"}
 _RESET = "\x1b[0m"
+QUIET, NORMAL, VERBOSE = -1, 0, 1
+_FAILING_SHOWN = 10
+_TARGETS_SHOWN = 3
+
+
+def plural(count: int, word: str) -> str:
+    """`1 artefact`, `2 artefacts`."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
 
 
 def _signature_line(check: SignatureCheck) -> str:
@@ -37,55 +51,98 @@ def _hub_line(repo: HubRepository) -> str:
     )
 
 
+def _finding(f: Finding) -> list[str]:
+    where = f.location.describe()
+    head = f"    {f.severity.label.upper():<8} {f.rule_id}"
+    head += f"  @ {printable(where)}" if where else ""
+    if f.waived:
+        head += "  (waived)"
+    lines = [head, f"      {printable(f.message)}"]
+    if f.evidence:
+        lines.append(f"      evidence: {printable(f.evidence)}")
+    lines.append(f"      fix: {printable(f.remediation)}")
+    return lines
+
+
+def _context(art: ArtifactResult) -> list[str]:
+    lines = []
+    for fact in art.facts:
+        if isinstance(fact, SignatureCheck):
+            lines.append(f"    signature: {printable(_signature_line(fact))}")
+        elif isinstance(fact, HubRepository):
+            lines.append(f"    hub: {printable(_hub_line(fact))}")
+    return lines
+
+
 class TextReporter:
-    def __init__(self, *, color: bool = False) -> None:
+    def __init__(self, *, color: bool = False, verbosity: int = NORMAL) -> None:
         self.color = color
+        self.verbosity = verbosity
 
     def _tag(self, word: str) -> str:
         label = f"{word.upper():<4}"
         return f"{_COLORS[word]}{label}{_RESET}" if self.color else label
 
-    def _finding(self, f: Finding) -> list[str]:
-        where = f.location.describe()
-        head = f"    {f.severity.label.upper():<8} {f.rule_id}"
-        head += f"  @ {where}" if where else ""
-        if f.waived:
-            head += "  (waived)"
-        lines = [head, f"      {f.message}"]
-        if f.evidence:
-            lines.append(f"      evidence: {f.evidence}")
-        lines.append(f"      fix: {f.remediation}")
-        return lines
-
     def _artifact(self, art: ArtifactResult, tag: str) -> list[str]:
         size = f", {art.size:,} bytes" if art.size is not None else ""
-        lines = [f"{self._tag(tag)}  {art.ref.display}  [{art.format.value}{size}]"]
-        for fact in art.facts:
-            if isinstance(fact, SignatureCheck):
-                lines.append(f"    signature: {_signature_line(fact)}")
-            elif isinstance(fact, HubRepository):
-                lines.append(f"    hub: {_hub_line(fact)}")
-        for f in art.findings:
-            lines.extend(self._finding(f))
-        if art.explanation:
+        name = printable(art.ref.display)
+        lines = [f"{self._tag(tag)}  {name}  [{art.format.value}{size}]", *_context(art)]
+        shown = art.findings if self.verbosity >= VERBOSE or tag != "pass" else ()
+        for f in shown:
+            lines.extend(_finding(f))
+        if art.explanation and shown:
             lines.append("    decompiled by fickling:")
-            lines.extend(f"      | {line}" for line in art.explanation.splitlines())
+            lines.extend(f"      | {line}" for line in printable_lines(art.explanation))
         return lines
 
+    def _shows(self, art: ArtifactResult, tag: str) -> bool:
+        return self.verbosity >= VERBOSE or tag != "pass" or bool(_context(art))
+
     def render(self, result: ScanResult, decision: Decision) -> str:
-        lines = [f"mlsbom {__version__}: {', '.join(result.targets)}", ""]
         worst = rollup(result)
-        for art in result.artifacts:
-            lines.extend(self._artifact(art, verdict(worst[art.ref], decision)))
+        tags = {a.ref: verdict(worst[a.ref], decision) for a in result.artifacts}
+        lines: list[str] = []
+        if self.verbosity > QUIET:
+            targets = ", ".join(printable(t) for t in result.targets[:_TARGETS_SHOWN])
+            if len(result.targets) > _TARGETS_SHOWN:  # a hook names every staged file
+                targets = plural(len(result.targets), "target")
+            lines += [f"mlsbom {__version__}: {targets}", ""]
+            for art in result.artifacts:
+                if self._shows(art, tags[art.ref]):
+                    lines.extend(self._artifact(art, tags[art.ref]))
+            lines += ["", *self._summary(result, tags)]
+        lines.append(self._verdict(result, decision, tags))
+        return "\n".join(lines) + "\n"
+
+    def _summary(self, result: ScanResult, tags: dict[ArtifactRef, str]) -> list[str]:
         counts = Counter(f.severity for f in result.findings if not f.waived)
-        by_sev = ", ".join(
-            f"{counts[s]} {s.label}" for s in sorted(Severity, reverse=True) if counts[s]
+        waived = sum(f.waived for f in result.findings)
+        by_sev = [f"{counts[s]} {s.label}" for s in sorted(Severity, reverse=True) if counts[s]]
+        lines = [
+            f"findings: {', '.join(by_sev) if by_sev else 'none'}"
+            + (f"; {waived} waived" if waived else "")
+        ]
+        failing = sorted(
+            {a.ref.path for a in result.artifacts if tags[a.ref] == "fail" and not a.ref.depth}
         )
+        if failing:
+            lines.append(f"failing {'file' if len(failing) == 1 else 'files'}:")
+            lines += [f"  {printable(path)}" for path in failing[:_FAILING_SHOWN]]
+            if len(failing) > _FAILING_SHOWN:
+                lines.append(f"  ... and {len(failing) - _FAILING_SHOWN} more")
+        return lines
+
+    def _verdict(self, result: ScanResult, decision: Decision, tags: dict[ArtifactRef, str]) -> str:
+        states = Counter(tags.values())
+        parts = [f"{states[s]} {word}" for s, word in _STATES if states[s]]
+        hidden = states["pass"] if self.verbosity == NORMAL else 0
+        hint = " (passing ones not listed: --verbose)" if hidden else ""
         outcome = "PASS" if decision.passed else "FAIL"
-        lines.append("")
-        lines.append(
-            f"{outcome}: {len(result.artifacts)} artefacts, "
-            f"{sum(counts.values())} findings{f' ({by_sev})' if by_sev else ''}; "
+        return (
+            f"{outcome}: {plural(len(result.artifacts), 'artefact')}"
+            f"{': ' + ', '.join(parts) if parts else ''}{hint}; "
             f"fails on {decision.fail_on.label} or worse"
         )
-        return "\n".join(lines) + "\n"
+
+
+_STATES = (("fail", "failed"), ("warn", "warned"), ("pass", "passed"))

@@ -15,6 +15,7 @@ from typing import Any
 
 from mlsbom.errors import MlsbomError
 from mlsbom.models import Format, Severity
+from mlsbom.reporters.escape import printable
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -194,18 +195,13 @@ def diff(old: BomView, new: BomView) -> BomDiff:
     return BomDiff(tuple(out))
 
 
-def _safe(text: str) -> str:
-    """Control characters shown escaped, so names in a BOM cannot forge diff lines."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-
-
 def render_text(result: BomDiff, fail_on: Severity) -> str:
     if not result.changes:
         return "no changes\n"
     lines = []
     for c in result.changes:
         sev = f" [{c.severity.label}]" if c.severity is not None else ""
-        lines.append(f"{c.kind:<16} {_safe(c.subject)}{sev}: {_safe(c.detail)}")
+        lines.append(f"{c.kind:<16} {printable(c.subject)}{sev}: {printable(c.detail)}")
     risky = result.new_findings(fail_on)
     lines.append(
         f"{len(result.changes)} changes; {len(risky)} add risk at or above {fail_on.label}"
