@@ -29,7 +29,7 @@ _KEYS: dict[str, set[str]] = {
     "formats": {"allow", "deny"},
     "licenses": {"allow", "deny"},
     "remote_code": {"allow"},
-    "signatures": {"required", "trusted_root", "signers"},
+    "signatures": {"required", "trusted_root", "signers", "ignore_paths"},
     "signers": {"identity", "issuer", "key", "cert_chain"},
 }
 EXAMPLE_SIGNER = (
@@ -164,7 +164,7 @@ def _signatures(path: Path, table: object) -> SignerPolicy:
         raise _fail(
             path, "signatures.signers", "required = true needs accepted signers", EXAMPLE_SIGNER
         )
-    return SignerPolicy(signers, trusted, required)
+    return SignerPolicy(signers, trusted, required, _ignore_paths(path, table.get("ignore_paths", [])))
 
 
 def parse_policy(data: dict[str, Any], path: Path, rules: RuleSet) -> Policy:
@@ -272,3 +272,14 @@ def discover(start: Path | None = None) -> Path | None:
         if (folder / ".git").exists():
             break  # do not leave the repository
     return None
+
+
+def _ignore_paths(path: Path, raw: object) -> tuple[str, ...]:
+    """[signatures] ignore_paths: model-folder-relative paths the signer excluded from model.sig."""
+    example = 'ignore_paths = ["README.md", "eval/"]'
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p for p in raw):
+        raise _fail(path, "signatures.ignore_paths", "must be an array of paths", example)
+    for p in raw:
+        if p.startswith("/") or ".." in p.split("/"):
+            raise _fail(path, "signatures.ignore_paths", f"{p!r} is not inside the model folder", example)
+    return tuple(raw)

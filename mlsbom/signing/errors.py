@@ -1,0 +1,45 @@
+"""Why a signature does not verify, said plainly: no library dumps, reprs or raw bytes."""
+
+from __future__ import annotations
+
+import re
+
+_BYTES = re.compile(r"""b(['"]).*?(?<!\\)\1""")
+_REPR = re.compile(r"<[A-Z][A-Za-z]*\(.*?\)>+")
+_HEX = re.compile(r"\b[0-9a-f]{40,}\b")
+_PYDANTIC_TAIL = re.compile(r"\s*\[type=.*$")
+_MAX = 240
+
+
+class SignatureError(Exception):
+    """The signature cannot be verified; `status` is `invalid`, `untrusted` or `unchecked`."""
+
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _pydantic(lines: list[str]) -> str | None:
+    """`N validation error(s) for Model / field / message` -> `field: message`."""
+    for i, line in enumerate(lines):
+        if re.search(r"\d+ validation errors? for \w+", line) and i + 2 < len(lines):
+            head = line.split(":")[0] + ": " if ":" in line else ""
+            field, message = lines[i + 1].strip(), _PYDANTIC_TAIL.sub("", lines[i + 2].strip())
+            message = message.removeprefix("Value error, ")
+            return f"{head}{field}: {message}"
+    return None
+
+
+def clean_message(exc: BaseException | str) -> str:
+    """One readable line from an exception raised by sigstore, cryptography or pydantic."""
+    text = str(exc)
+    args = getattr(exc, "args", ())
+    if isinstance(exc, BaseException) and len(args) > 1 and all(isinstance(a, str) for a in args):
+        text = str(args[0]).rstrip(": ")  # ('message: ', 'details with bytes') tuples
+    lines = [line for line in text.splitlines() if line.strip()]
+    text = _pydantic(lines) or (lines[0] if lines else type(exc).__name__)
+    text = _REPR.sub("a certificate", text)
+    text = _BYTES.sub("…", text)
+    text = _HEX.sub(lambda m: m.group(0)[:16] + "…", text)
+    text = re.sub(r"\s*\(encountered processing.*$", "", text)
+    return text.strip()[:_MAX]
