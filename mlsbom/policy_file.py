@@ -30,7 +30,7 @@ _KEYS: dict[str, set[str]] = {
     "licenses": {"allow", "deny"},
     "remote_code": {"allow"},
     "signatures": {"required", "trusted_root", "signers", "ignore_paths"},
-    "signers": {"identity", "issuer", "key", "cert_chain"},
+    "signers": {"identity", "issuer", "key", "cert_chain", "publisher"},
 }
 EXAMPLE_SIGNER = (
     '[[signatures.signers]]\nidentity = "release@example.com"\n'
@@ -129,6 +129,8 @@ def _signer(path: Path, index: int, raw: object) -> Signer:
     if not isinstance(raw, dict):
         raise _fail(path, where, "must be a table", EXAMPLE_SIGNER)
     _check_keys(path, "signers", raw, f"{where}.")
+    if "publisher" in raw and len(raw) == 1:
+        return _publisher_signer(path, where, raw["publisher"])
     kinds = [k for k in ("identity", "key", "cert_chain") if k in raw]
     if len(kinds) != 1 or ("issuer" in raw) != (kinds == ["identity"]):
         raise _fail(
@@ -283,3 +285,14 @@ def _ignore_paths(path: Path, raw: object) -> tuple[str, ...]:
         if p.startswith("/") or ".." in p.split("/"):
             raise _fail(path, "signatures.ignore_paths", f"{p!r} is not inside the model folder", example)
     return tuple(raw)
+
+
+def _publisher_signer(path: Path, where: str, spec: object) -> Signer:
+    """[[signatures.signers]] publisher = "github:OWNER/REPO:WORKFLOW" (PEP 740 Trusted Publisher)."""
+    from mlsbom.signing.attestation import PUBLISHER_FORMS, publisher_from_spec
+
+    try:
+        publisher_from_spec(spec if isinstance(spec, str) else "")
+    except ValueError:
+        raise _fail(path, f"{where}.publisher", "is not a Trusted Publisher", PUBLISHER_FORMS) from None
+    return Signer(publisher=str(spec))

@@ -140,3 +140,60 @@ def test_wrong_publisher_names_what_was_expected() -> None:
 def test_bad_publisher_is_a_usage_error(spec: str) -> None:
     code, out = verify(str(cases.PEP740 / "gcb_attestation_test-0.0.0.tar.gz"), "--publisher", spec)
     assert code == 2 and "--publisher" in out
+
+
+def scan(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["scan", *args])
+    return result.exit_code, result.output + (result.stderr or "")
+
+
+def test_policy_ignore_paths_and_publisher(tmp_path: Path) -> None:
+    model = shutil.copytree(cases.MT / "v1.0.1-elliptic-key", tmp_path / "model")
+    key = cases.MT / "keys" / "certificate" / "signing-key-pub.pem"
+    shutil.copy(key, tmp_path / "pub.pem")
+    dist = "pypi_attestations-0.0.19.tar.gz"
+    for name in (dist, dist + ".provenance"):
+        shutil.copy(cases.PEP740 / name, model / name)
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        '[signatures]\nrequired = true\nignore_paths = ["ignore-me", "' + dist + '", "'
+        + dist + '.provenance"]\n[[signatures.signers]]\nkey = "pub.pem"\n'
+        '[[signatures.signers]]\npublisher = "github:trailofbits/pypi-attestations:release.yml"\n'
+    )
+    code, out = verify(str(model), "--policy", str(policy))
+    assert code == 0, out
+    assert out.count("VERIFIED") == 2 and "[pep740]" in out
+    policy.write_text(policy.read_text().replace('"ignore-me", ', ""))
+    code, out = verify(str(model), "--policy", str(policy))
+    assert code == 1 and "extra    ignore-me" in out
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ('[signatures]\nignore_paths = "x"\n', "signatures.ignore_paths"),
+        ('[signatures]\nignore_paths = ["../x"]\n', "signatures.ignore_paths"),
+        ('[signatures]\nignore_paths = ["/etc"]\n', "signatures.ignore_paths"),
+        ('[[signatures.signers]]\npublisher = "github:nope"\n', "signatures.signers[0].publisher"),
+        ('[[signatures.signers]]\npublisher = 3\n', "signatures.signers[0].publisher"),
+    ],
+)
+def test_bad_signing_policy_exits_2(tmp_path: Path, body: str, where: str) -> None:
+    (tmp_path / "policy.toml").write_text(body)
+    (tmp_path / "m").mkdir()
+    code, out = scan(str(tmp_path / "m"), "--policy", str(tmp_path / "policy.toml"))
+    assert code == 2 and where in out
+
+
+def test_scan_checks_a_wheel_attestation(tmp_path: Path) -> None:
+    dist = "circleci_sign_publish_example-0.0.1.dev137-py3-none-any.whl"
+    for name in (dist, dist + ".publish.attestation"):
+        shutil.copy(cases.PEP740 / name, tmp_path / name)
+    circle = next(c for c in cases.pep740_cases() if c.name.startswith("CircleCI"))
+    assert circle.identity is not None
+    args = ["--identity", circle.identity[0], "--issuer", circle.identity[1], "--format", "json"]
+    code, out = scan(str(tmp_path), "--require-signature", *args)
+    assert code == 0, out
+    (tmp_path / dist).write_bytes((tmp_path / dist).read_bytes() + b"\0")
+    code, out = scan(str(tmp_path), "--require-signature", *args)
+    assert code == 1, out

@@ -106,11 +106,8 @@ def verify_leaf_chain(
         )
         try:
             chain = verifier.verify(leaf, [*pool, *extra]).chain
-        except VerificationError as exc:
-            reasons.append(clean_message(exc))
-            continue
-        except ValueError as exc:  # a certificate the verifier cannot parse
-            reasons.append(clean_message(exc))
+        except (VerificationError, ValueError) as exc:  # ValueError: a certificate it cannot parse
+            reasons.append(f"the chain does not lead to a given root: {clean_message(exc, sigstore=False)}")
             continue
         return True, _name(chain[-1])
     return False, "; ".join(dict.fromkeys(reasons)) or "no --cert-chain given"

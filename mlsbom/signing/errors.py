@@ -48,12 +48,14 @@ def _pydantic(lines: list[str]) -> str | None:
     return None
 
 
-def clean_message(exc: BaseException | str) -> str:
-    """One readable line from an exception raised by sigstore, cryptography or pydantic."""
+def clean_message(exc: BaseException | str, *, sigstore: bool = True) -> str:
+    """One readable line from an exception raised by sigstore, cryptography or pydantic
+    (`sigstore`: translate sigstore-python's wording of Sigstore failures)."""
     text = str(exc)
-    for phrase, plain in _PLAIN:
+    for phrase, plain in _PLAIN if sigstore else ():
         if phrase in text:
             return plain
+    text = text.replace("validation failed: ", "").replace("candidates exhausted: ", "")
     args = getattr(exc, "args", ())
     if isinstance(exc, BaseException) and len(args) > 1 and all(isinstance(a, str) for a in args):
         text = str(args[0]).rstrip(": ")  # ('message: ', 'details with bytes') tuples
