@@ -196,6 +196,7 @@ def verify_keyless(
         raise SignatureError("invalid", clean_message(exc)) from None
     if judge.accepted:
         return Verified("verified", signer, issuer, env.payload)
-    why = "not an accepted --identity/--issuer"
+    wanted = [f"{s.identity} ({s.issuer})" for s in signers if s.identity and s.issuer]
+    why = f"expected {' or '.join(wanted)}" if wanted else "not an accepted --identity/--issuer"
     valid = Verified("", signer, issuer, env.payload)
     return _not_accepted(signers, signers, "--identity/--issuer", why, valid)
