@@ -166,7 +166,8 @@ def _signatures(path: Path, table: object) -> SignerPolicy:
         raise _fail(
             path, "signatures.signers", "required = true needs accepted signers", EXAMPLE_SIGNER
         )
-    return SignerPolicy(signers, trusted, required, _ignore_paths(path, table.get("ignore_paths", [])))
+    ignore = _ignore_paths(path, table.get("ignore_paths", []))
+    return SignerPolicy(signers, trusted, required, ignore)
 
 
 def parse_policy(data: dict[str, Any], path: Path, rules: RuleSet) -> Policy:
@@ -283,16 +284,18 @@ def _ignore_paths(path: Path, raw: object) -> tuple[str, ...]:
         raise _fail(path, "signatures.ignore_paths", "must be an array of paths", example)
     for p in raw:
         if p.startswith("/") or ".." in p.split("/"):
-            raise _fail(path, "signatures.ignore_paths", f"{p!r} is not inside the model folder", example)
+            problem = f"{p!r} is not inside the model folder"
+            raise _fail(path, "signatures.ignore_paths", problem, example)
     return tuple(raw)
 
 
 def _publisher_signer(path: Path, where: str, spec: object) -> Signer:
-    """[[signatures.signers]] publisher = "github:OWNER/REPO:WORKFLOW" (PEP 740 Trusted Publisher)."""
+    """[[signatures.signers]] publisher = "github:OWNER/REPO:WORKFLOW" (a PEP 740 publisher)."""
     from mlsbom.signing.attestation import PUBLISHER_FORMS, publisher_from_spec
 
     try:
         publisher_from_spec(spec if isinstance(spec, str) else "")
     except ValueError:
-        raise _fail(path, f"{where}.publisher", "is not a Trusted Publisher", PUBLISHER_FORMS) from None
+        problem = "is not a Trusted Publisher"
+        raise _fail(path, f"{where}.publisher", problem, PUBLISHER_FORMS) from None
     return Signer(publisher=str(spec))

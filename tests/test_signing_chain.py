@@ -1,8 +1,8 @@
 """Certificate-chain signatures: cryptography's path validation with self-signed anchors only.
 
 Each weakness is tried several ways: intermediates that are not CAs (no basic constraints, ca=False,
-no keyCertSign), path lengths exceeded, leaves that may not sign code, validity at signing time,
-an intermediate offered as the anchor, a look-alike CA with a copied name.
+no keyCertSign), path lengths exceeded, leaves that may not sign code, validity at signing time, an
+intermediate offered as the anchor, a look-alike CA with a copied name.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from mlsbom._cli import cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fixtures"))
-import signing_mint as mint  # noqa: E402
+import signing_mint as mint
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 YEAR = dt.timedelta(days=365)
@@ -74,7 +74,9 @@ def pem(*certs: x509.Certificate) -> bytes:
     return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
 
 
-def check(tmp: Path, chain: list[x509.Certificate], leaf_key: Key, anchors: bytes) -> tuple[int, str]:
+def check(
+    tmp: Path, chain: list[x509.Certificate], leaf_key: Key, anchors: bytes
+) -> tuple[int, str]:
     model = tmp / "model"
     model.mkdir(exist_ok=True)
     (model / "weights.bin").write_bytes(b"\x00" * 64)
@@ -110,7 +112,7 @@ def test_intermediates_may_come_from_the_ca_file(keys: dict[str, Key], tmp_path:
 
 
 def test_intermediate_alone_is_not_an_anchor(keys: dict[str, Key], tmp_path: Path) -> None:
-    root, inter, leaf = good(keys)
+    _root, inter, leaf = good(keys)
     code, out = check(tmp_path, [leaf, inter], keys["leaf"], pem(inter))
     assert code == 1 and "UNTRUSTED" in out and "intermediate cannot be the trust anchor" in out
 
@@ -124,7 +126,9 @@ def test_intermediate_alone_is_not_an_anchor(keys: dict[str, Key], tmp_path: Pat
     ],
     ids=["ca-false", "no-basic-constraints", "no-keyCertSign"],
 )
-def test_intermediate_must_be_a_ca(keys: dict[str, Key], tmp_path: Path, flaw: dict[str, object]) -> None:
+def test_intermediate_must_be_a_ca(
+    keys: dict[str, Key], tmp_path: Path, flaw: dict[str, object]
+) -> None:
     root = cert("root", keys["root"])
     kwargs: dict[str, object] = {"eku": [ExtendedKeyUsageOID.CODE_SIGNING], **flaw}
     inter = cert("inter", keys["inter"], (root, keys["root"]), **kwargs)  # type: ignore[arg-type]
@@ -137,7 +141,9 @@ def test_intermediate_must_be_a_ca(keys: dict[str, Key], tmp_path: Path, flaw: d
 @pytest.mark.parametrize("where", ["root", "intermediate"])
 def test_path_length_is_respected(keys: dict[str, Key], tmp_path: Path, where: str) -> None:
     root = cert("root", keys["root"], path_length=0 if where == "root" else None)
-    inter = cert("inter", keys["inter"], (root, keys["root"]), path_length=0 if where != "root" else None)
+    inter = cert(
+        "inter", keys["inter"], (root, keys["root"]), path_length=0 if where != "root" else None
+    )
     inter2 = cert("inter2", keys["inter2"], (inter, keys["inter"]))
     leaf = cert("signer", keys["leaf"], (inter2, keys["inter2"]), ca=False, start=T0 + YEAR)
     code, out = check(tmp_path, [leaf, inter2, inter], keys["leaf"], pem(root))
@@ -146,10 +152,15 @@ def test_path_length_is_respected(keys: dict[str, Key], tmp_path: Path, where: s
 
 @pytest.mark.parametrize(
     "eku",
-    [[ExtendedKeyUsageOID.SERVER_AUTH], [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.EMAIL_PROTECTION]],
+    [
+        [ExtendedKeyUsageOID.SERVER_AUTH],
+        [ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.EMAIL_PROTECTION],
+    ],
     ids=["tls-server", "client-and-email"],
 )
-def test_leaf_must_be_for_code_signing(keys: dict[str, Key], tmp_path: Path, eku: list[x509.ObjectIdentifier]) -> None:
+def test_leaf_must_be_for_code_signing(
+    keys: dict[str, Key], tmp_path: Path, eku: list[x509.ObjectIdentifier]
+) -> None:
     root, inter, _ = good(keys)
     leaf = cert("signer", keys["leaf"], (inter, keys["inter"]), ca=False, eku=eku, start=T0 + YEAR)
     code, out = check(tmp_path, [leaf, inter], keys["leaf"], pem(root))
@@ -157,7 +168,9 @@ def test_leaf_must_be_for_code_signing(keys: dict[str, Key], tmp_path: Path, eku
 
 
 @pytest.mark.parametrize("ca_window", ["expired", "not-yet-valid"])
-def test_chain_is_valid_at_signing_time(keys: dict[str, Key], tmp_path: Path, ca_window: str) -> None:
+def test_chain_is_valid_at_signing_time(
+    keys: dict[str, Key], tmp_path: Path, ca_window: str
+) -> None:
     root = cert("root", keys["root"])
     start, end = (T0, T0 + YEAR) if ca_window == "expired" else (T0 + 3 * YEAR, T0 + 9 * YEAR)
     inter = cert("inter", keys["inter"], (root, keys["root"]), start=start, end=end)
@@ -168,20 +181,29 @@ def test_chain_is_valid_at_signing_time(keys: dict[str, Key], tmp_path: Path, ca
 
 def test_expired_leaf_still_verifies_at_signing_time(keys: dict[str, Key], tmp_path: Path) -> None:
     root, inter, _ = good(keys)
-    leaf = cert("signer", keys["leaf"], (inter, keys["inter"]), ca=False, start=T0 + YEAR, end=T0 + YEAR + YEAR / 12)
+    leaf = cert(
+        "signer",
+        keys["leaf"],
+        (inter, keys["inter"]),
+        ca=False,
+        start=T0 + YEAR,
+        end=T0 + YEAR + YEAR / 12,
+    )
     code, out = check(tmp_path, [leaf, inter], keys["leaf"], pem(root))
     assert code == 0, out
 
 
 def test_look_alike_intermediate_is_rejected(keys: dict[str, Key], tmp_path: Path) -> None:
-    root, inter, _ = good(keys)
+    root, _inter, _ = good(keys)
     fake = cert("inter", keys["evil"], (root, keys["evil"]))  # claims root issued it; root did not
     leaf = cert("signer", keys["leaf"], (fake, keys["evil"]), ca=False, start=T0 + YEAR)
     code, out = check(tmp_path, [leaf, fake], keys["leaf"], pem(root))
     assert code == 1 and "UNTRUSTED" in out
 
 
-def test_signature_by_another_key_than_the_leaf_is_invalid(keys: dict[str, Key], tmp_path: Path) -> None:
+def test_signature_by_another_key_than_the_leaf_is_invalid(
+    keys: dict[str, Key], tmp_path: Path
+) -> None:
     root, inter, leaf = good(keys)
     code, out = check(tmp_path, [leaf, inter], keys["evil"], pem(root))
     assert code == 1 and "does not verify with the signing certificate" in out

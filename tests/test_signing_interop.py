@@ -1,8 +1,9 @@
-"""Interop: real signatures made by other tools (fixtures/signing_cases.py) verify or fail as they must.
+"""Interop: real signatures made by other tools (fixtures/signing_cases.py) verify or fail as they
+must.
 
 sigstore-conformance bundle-verify cases, every released model_signing format (0.2.0 to 1.1.0; key,
-certificate, keyless), and PEP 740 attestations from pypi-attestations' assets. All offline: production
-trust root embedded in sigstore-python, or the case's own trusted_root.json.
+certificate, keyless), and PEP 740 attestations from pypi-attestations' assets. All offline:
+production trust root embedded in sigstore-python, or the case's own trusted_root.json.
 """
 
 from __future__ import annotations
@@ -110,7 +111,9 @@ def test_managed_key_log_entry_must_match_the_signature(tmp_path: Path) -> None:
 def test_attestation_found_beside_a_wheel_in_a_scan(tmp_path: Path) -> None:
     dist = "pypi_attestations-0.0.19.tar.gz"
     shutil.copy(cases.PEP740 / dist, tmp_path / dist)
-    shutil.copy(cases.PEP740 / (dist + ".publish.attestation"), tmp_path / (dist + ".publish.attestation"))
+    shutil.copy(
+        cases.PEP740 / (dist + ".publish.attestation"), tmp_path / (dist + ".publish.attestation")
+    )
     publisher = "github:trailofbits/pypi-attestations:release.yml"
     code, out = verify(str(tmp_path / dist), "--publisher", publisher)
     assert code == 0, out
@@ -136,7 +139,9 @@ def test_wrong_publisher_names_what_was_expected() -> None:
     assert code == 1 and "UNTRUSTED" in out and "expected GitHub" in out and "wrong.yml" in out
 
 
-@pytest.mark.parametrize("spec", ["github:owner-only", "bitbucket:a/b:c", "google:not-an-email", "gitlab:x:"])
+@pytest.mark.parametrize(
+    "spec", ["github:owner-only", "bitbucket:a/b:c", "google:not-an-email", "gitlab:x:"]
+)
 def test_bad_publisher_is_a_usage_error(spec: str) -> None:
     code, out = verify(str(cases.PEP740 / "gcb_attestation_test-0.0.0.tar.gz"), "--publisher", spec)
     assert code == 2 and "--publisher" in out
@@ -156,8 +161,11 @@ def test_policy_ignore_paths_and_publisher(tmp_path: Path) -> None:
         shutil.copy(cases.PEP740 / name, model / name)
     policy = tmp_path / "policy.toml"
     policy.write_text(
-        '[signatures]\nrequired = true\nignore_paths = ["ignore-me", "' + dist + '", "'
-        + dist + '.provenance"]\n[[signatures.signers]]\nkey = "pub.pem"\n'
+        '[signatures]\nrequired = true\nignore_paths = ["ignore-me", "'
+        + dist
+        + '", "'
+        + dist
+        + '.provenance"]\n[[signatures.signers]]\nkey = "pub.pem"\n'
         '[[signatures.signers]]\npublisher = "github:trailofbits/pypi-attestations:release.yml"\n'
     )
     code, out = verify(str(model), "--policy", str(policy))
@@ -175,7 +183,7 @@ def test_policy_ignore_paths_and_publisher(tmp_path: Path) -> None:
         ('[signatures]\nignore_paths = ["../x"]\n', "signatures.ignore_paths"),
         ('[signatures]\nignore_paths = ["/etc"]\n', "signatures.ignore_paths"),
         ('[[signatures.signers]]\npublisher = "github:nope"\n', "signatures.signers[0].publisher"),
-        ('[[signatures.signers]]\npublisher = 3\n', "signatures.signers[0].publisher"),
+        ("[[signatures.signers]]\npublisher = 3\n", "signatures.signers[0].publisher"),
     ],
 )
 def test_bad_signing_policy_exits_2(tmp_path: Path, body: str, where: str) -> None:

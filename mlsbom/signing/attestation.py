@@ -1,10 +1,11 @@
 """PEP 740 attestations of Python distributions (what PyPI serves for wheels and sdists).
 
-Parsed with pypi-attestations' models (`Attestation`, `Provenance`, publishers) and converted with its
-`to_bundle()` to a sigstore-python `Bundle`, verified offline by sigstore-python's `Verifier` against the
-production trust root it embeds (or `--trusted-root`): certificate chain and log entry at integration time,
-DSSE signature. Then, as pypi-attestations' own `verify` does: one subject, naming this distribution (parsed
-wheel/sdist names compared), with its SHA-256; a predicate type PyPI knows (publish/v1 or SLSA provenance v1).
+Parsed with pypi-attestations' models (`Attestation`, `Provenance`, publishers) and converted with
+its `to_bundle()` to a sigstore-python `Bundle`, verified offline by sigstore-python's `Verifier`
+against the production trust root it embeds (or `--trusted-root`): certificate chain and log entry
+at integration time, DSSE signature. Then, as pypi-attestations' own `verify` does: one subject,
+naming this distribution (parsed wheel/sdist names compared), with its SHA-256; a predicate type
+PyPI knows (publish/v1 or SLSA provenance v1).
 
 Trust comes from a Trusted Publisher the user names (`--publisher github:OWNER/REPO:WORKFLOW.yml`,
 `gitlab:NAMESPACE/PROJECT:.gitlab-ci.yml`, `google:SERVICE-ACCOUNT-EMAIL`) or a keyless
@@ -48,7 +49,7 @@ def is_distribution(path: Path) -> bool:
 
 
 def publisher_from_spec(spec: str) -> Any:
-    """A pypi-attestations Publisher from `kind:...`; ValueError with the accepted forms otherwise."""
+    """A pypi-attestations Publisher from `kind:...`; ValueError naming the accepted forms."""
     from pypi_attestations import GitHubPublisher, GitLabPublisher, GooglePublisher
 
     kind, _, rest = spec.partition(":")
@@ -83,10 +84,16 @@ def load_attestations(raw: bytes) -> list[tuple[Attestation, str]]:
     try:
         if isinstance(doc, dict) and "attestation_bundles" in doc:
             prov = Provenance.model_validate(doc)
-            return [(a, _describe(b.publisher)) for b in prov.attestation_bundles for a in b.attestations]
+            return [
+                (a, _describe(b.publisher))
+                for b in prov.attestation_bundles
+                for a in b.attestations
+            ]
         return [(Attestation.model_validate(doc), "")]
     except ValidationError as exc:
-        raise SignatureError("malformed", f"not a PEP 740 attestation: {clean_message(exc)}") from None
+        raise SignatureError(
+            "malformed", f"not a PEP 740 attestation: {clean_message(exc)}"
+        ) from None
 
 
 class _Judge:
@@ -117,9 +124,11 @@ def _policies(signers: Sequence[Signer]) -> list[tuple[str, Any]]:
     for s in signers:
         if s.publisher:
             publisher = publisher_from_spec(s.publisher)
-            out.append((_describe(publisher), publisher._as_policy()))  # noqa: SLF001
+            out.append((_describe(publisher), publisher._as_policy()))
         elif s.identity and s.issuer:
-            out.append((f"{s.identity} ({s.issuer})", Identity(identity=s.identity, issuer=s.issuer)))
+            out.append(
+                (f"{s.identity} ({s.issuer})", Identity(identity=s.identity, issuer=s.issuer))
+            )
     return out
 
 
@@ -137,20 +146,36 @@ def _check_subject(payload: bytes, dist_name: str, sha256: str) -> str:
     try:
         same = _check_dist_filename(name) == _check_dist_filename(dist_name)
     except (ValueError, InvalidSdistFilename, InvalidWheelFilename):
-        raise SignatureError("invalid", f"the attestation's subject {name[:100]!r} is not a distribution") from None
+        raise SignatureError(
+            "invalid", f"the attestation's subject {name[:100]!r} is not a distribution"
+        ) from None
     if not same:
-        raise SignatureError("invalid", f"the attestation is for {name[:100]}, not {dist_name[:100]}")
+        raise SignatureError(
+            "invalid", f"the attestation is for {name[:100]}, not {dist_name[:100]}"
+        )
     digest = subjects[0].get("digest")
     if not isinstance(digest, dict) or digest.get("sha256") != sha256:
-        raise SignatureError("invalid", f"{dist_name[:100]} is not the file the attestation was made for (sha256 differs)")
+        raise SignatureError(
+            "invalid",
+            f"{dist_name[:100]} is not the file the attestation was made for (sha256 differs)",
+        )
     kind = str(statement.get("predicateType", ""))
     if kind not in {t.value for t in AttestationType}:
-        raise SignatureError("invalid", f"unsupported attestation type {kind[:100]!r} (PyPI knows publish/v1 and SLSA provenance v1)")
+        raise SignatureError(
+            "invalid",
+            f"unsupported attestation type {kind[:100]!r} "
+            "(PyPI knows publish/v1 and SLSA provenance v1)",
+        )
     return kind
 
 
 def verify_attestation(
-    att: Attestation, claimed: str, dist: Path, sha256: str, signers: Sequence[Signer], trusted_root: Path
+    att: Attestation,
+    claimed: str,
+    dist: Path,
+    sha256: str,
+    signers: Sequence[Signer],
+    trusted_root: Path,
 ) -> AttestationResult:
     """Verify one attestation over `dist`; SignatureError says why not."""
     from pypi_attestations import ConversionError
@@ -163,7 +188,9 @@ def verify_attestation(
     try:
         bundle = att.to_bundle()
     except ConversionError as exc:
-        raise SignatureError("malformed", f"the attestation does not convert to a bundle: {clean_message(exc)}") from None
+        raise SignatureError(
+            "malformed", f"the attestation does not convert to a bundle: {clean_message(exc)}"
+        ) from None
     signer, issuer = _identity(bundle.signing_certificate)
     try:
         policies = _policies(signers)

@@ -1,16 +1,18 @@
-"""Certificate-chain signatures (model_signing's `certificate` method): the chain is built and checked by
-cryptography's X.509 verifier (RFC 5280 path building, CA basic constraints, path length, keyCertSign).
+"""Certificate-chain signatures (model_signing's `certificate` method): the chain is built and
+checked by cryptography's X.509 verifier (RFC 5280 path building, CA basic constraints, path length,
+keyCertSign).
 
-- Anchors are only the SELF-SIGNED certificates the user gave (`--cert-chain`). Other certificates in those files
-  are offered as intermediates, never as anchors: like model_signing (OpenSSL without PARTIAL_CHAIN), an
-  intermediate alone does not make a signature trusted, so a compromised or mis-issued sibling of an
-  intermediate cannot be vouched for by naming the intermediate.
-- The leaf must carry the code-signing extended key usage (model_signing also accepts a bare digitalSignature key
-  usage; we do not: a TLS server certificate must not sign models).
-- Validity is checked at signing time, which for these keyless-log-free signatures is the leaf's notBefore
-  (what model_signing uses): a signature stays valid after the certificate expires, but a chain whose CA was not
-  yet or no longer valid when the leaf was issued fails.
-- The leaf's own basic constraints are not judged (model_signing's published test leaf is marked CA:TRUE).
+- Anchors are only the SELF-SIGNED certificates the user gave (`--cert-chain`). Other certificates
+  in those files are offered as intermediates, never as anchors: like model_signing (OpenSSL without
+  PARTIAL_CHAIN), an intermediate alone does not make a signature trusted, so a compromised or
+  mis-issued sibling of an intermediate cannot be vouched for by naming the intermediate.
+- The leaf must carry the code-signing extended key usage (model_signing also accepts a bare
+  digitalSignature key usage; we do not: a TLS server certificate must not sign models).
+- Validity is checked at signing time, which for these keyless-log-free signatures is the leaf's
+  notBefore (what model_signing uses): a signature stays valid after the certificate expires, but a
+  chain whose CA was not yet or no longer valid when the leaf was issued fails.
+- The leaf's own basic constraints are not judged (model_signing's published test leaf is marked
+  CA:TRUE).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
     Criticality,
@@ -60,16 +63,21 @@ def split_anchors(pem: bytes) -> tuple[list[x509.Certificate], list[x509.Certifi
         raise SignatureError(
             "invalid", "an accepted --cert-chain file holds no PEM certificate"
         ) from None
-    anchors, others = [], []
+    anchors: list[x509.Certificate] = []
+    others: list[x509.Certificate] = []
     for cert in certs:
-        try:
-            self_signed = (
-                cert.issuer == cert.subject and cert.verify_directly_issued_by(cert) is None
-            )
-        except (ValueError, TypeError, Exception):  # noqa: BLE001 - any failure means not self-signed
-            self_signed = False
-        (anchors if self_signed else others).append(cert)
+        (anchors if _self_signed(cert) else others).append(cert)
     return anchors, others
+
+
+def _self_signed(cert: x509.Certificate) -> bool:
+    if cert.issuer != cert.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
 
 
 def _name(cert: x509.Certificate) -> str:
@@ -93,7 +101,8 @@ def verify_leaf_chain(
         anchors, extra = split_anchors(pem)
         if not anchors:
             reasons.append(
-                "the --cert-chain file holds no self-signed root: an intermediate cannot be the trust anchor"
+                "the --cert-chain file holds no self-signed root: "
+                "an intermediate cannot be the trust anchor"
             )
             continue
         verifier = (
@@ -107,7 +116,9 @@ def verify_leaf_chain(
         try:
             chain = verifier.verify(leaf, [*pool, *extra]).chain
         except (VerificationError, ValueError) as exc:  # ValueError: a certificate it cannot parse
-            reasons.append(f"the chain does not lead to a given root: {clean_message(exc, sigstore=False)}")
+            reasons.append(
+                f"the chain does not lead to a given root: {clean_message(exc, sigstore=False)}"
+            )
             continue
         return True, _name(chain[-1])
     return False, "; ".join(dict.fromkeys(reasons)) or "no --cert-chain given"

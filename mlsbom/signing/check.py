@@ -201,7 +201,7 @@ def check_signature(
 
 
 def _is_pep740(sig: Path) -> bool:
-    """An attestation (`verification_material` + `envelope`) or provenance (`attestation_bundles`)."""
+    """A PEP 740 attestation (`verification_material`) or provenance (`attestation_bundles`)."""
     try:
         with open(sig, "rb") as f:
             head = f.read(4096)
@@ -318,7 +318,9 @@ def check_target(
     `known` maps `file_key` paths to sha256 digests the scan already computed.
     """
     found = find_signatures(target)
-    if policy.attestations and target.is_file():  # given with --attestation: these, not those beside
+    if (
+        policy.attestations and target.is_file()
+    ):  # given with --attestation: these, not those beside
         found = [f for f in found if f[2] != "pep740"]
         found += [(a, target, "pep740") for a in policy.attestations]
     if known is None:

@@ -1,5 +1,5 @@
-"""Check a Python distribution (wheel or sdist) against its PEP 740 attestations: each attestation file
-ends as `SignatureCheck` facts (material `pep740`), like model.sig and detached bundles."""
+"""Check a Python distribution (wheel or sdist) against its PEP 740 attestations: each attestation
+file ends as `SignatureCheck` facts (material `pep740`), like model.sig and detached bundles."""
 
 from __future__ import annotations
 

@@ -109,7 +109,7 @@ def pae_v020(payload_type: str, payload: bytes) -> bytes:
 
 
 def signed_forms(env: Envelope) -> list[tuple[bytes, str | None]]:
-    """What a key may have signed for this DSSE envelope: (data, forced hash) pairs, standard first."""
+    """What a key may have signed for this DSSE envelope: (data, forced hash), standard first."""
     if env.payload is None or env.payload_type is None:
         return []
     return [

@@ -11,21 +11,37 @@ _PYDANTIC_TAIL = re.compile(r"\s*\[type=.*$")
 _MAX = 240
 # What sigstore-python says -> what went wrong, for the messages users meet most.
 _PLAIN = (
-    ("candidates exhausted", "the signing certificate was not issued by a CA of the trusted root "
-     "(another Sigstore instance, e.g. staging? give its --trusted-root)"),
-    ("cert is not valid at validation time", "a certificate in the chain was not valid when the "
-     "signature was logged"),
-    ("inclusion proof contains invalid root hash", "the log entry's inclusion proof does not lead "
-     "to the logged tree's root hash"),
-    ("Signature not found for log ID", "the log checkpoint is not signed by a log of the trusted root"),
+    (
+        "candidates exhausted",
+        "the signing certificate was not issued by a CA of the trusted root "
+        "(another Sigstore instance, e.g. staging? give its --trusted-root)",
+    ),
+    (
+        "cert is not valid at validation time",
+        "a certificate in the chain was not valid when the signature was logged",
+    ),
+    (
+        "inclusion proof contains invalid root hash",
+        "the log entry's inclusion proof does not lead to the logged tree's root hash",
+    ),
+    (
+        "Signature not found for log ID",
+        "the log checkpoint is not signed by a log of the trusted root",
+    ),
     ("entry must contain inclusion proof", "the bundle's log entry has no inclusion proof"),
-    ("not enough sources of verified time", "no log entry or timestamp of the trusted root vouches "
-     "for when this was signed"),
-    ("inconsistent with other materials", "the log entry records a different signature, "
-     "certificate or artefact than the bundle"),
+    (
+        "not enough sources of verified time",
+        "no log entry or timestamp of the trusted root vouches for when this was signed",
+    ),
+    (
+        "inconsistent with other materials",
+        "the log entry records a different signature, certificate or artefact than the bundle",
+    ),
     ("expected exactly one log entry", "the bundle has no transparency log entry"),
-    ("SET: invalid inclusion promise", "the log's signed entry timestamp does not verify with "
-     "the trusted root's log key"),
+    (
+        "SET: invalid inclusion promise",
+        "the log's signed entry timestamp does not verify with the trusted root's log key",
+    ),
 )
 
 
@@ -52,11 +68,11 @@ def clean_message(exc: BaseException | str, *, sigstore: bool = True) -> str:
     """One readable line from an exception raised by sigstore, cryptography or pydantic
     (`sigstore`: translate sigstore-python's wording of Sigstore failures)."""
     text = str(exc)
-    for phrase, plain in _PLAIN if sigstore else ():
+    for phrase, plain in _PLAIN if sigstore else _PLAIN[:0]:
         if phrase in text:
             return plain
     text = text.replace("validation failed: ", "").replace("candidates exhausted: ", "")
-    args = getattr(exc, "args", ())
+    args: tuple[object, ...] = getattr(exc, "args", ())
     if isinstance(exc, BaseException) and len(args) > 1 and all(isinstance(a, str) for a in args):
         text = str(args[0]).rstrip(": ")  # ('message: ', 'details with bytes') tuples
     lines = [line for line in text.splitlines() if line.strip()]

@@ -1,10 +1,11 @@
 """Bundles signed with a managed key (verification material: a public-key hint, no certificate).
 
 Two shapes exist in the wild: Sigstore message signatures over an artefact's digest, usually with a
-hashedrekord entry in Rekor (cosign/sigstore `--key`), and DSSE envelopes without a log entry (model_signing's
-`key` method; v0.2.0 of it signed a different pre-authentication encoding, see `envelope.signed_forms`).
-The key is the trust anchor: the signature must verify with a key the user gave; a log entry, when the bundle
-carries one, must be consistent with the signature, key and digest and be proven by the trusted root's log.
+hashedrekord entry in Rekor (cosign/sigstore `--key`), and DSSE envelopes without a log entry
+(model_signing's `key` method; v0.2.0 of it signed a different pre-authentication encoding, see
+`envelope.signed_forms`). The key is the trust anchor: the signature must verify with a key the user
+gave; a log entry, when the bundle carries one, must be consistent with the signature, key and
+digest and be proven by the trusted root's log.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def _tlog_entries(doc: dict[str, object]) -> tuple[dict[str, object], ...]:
 def _check_log_entry(
     entry: dict[str, object], key: PublicKey, sig: bytes, digest: bytes | None, trusted_root: Path
 ) -> None:
-    """The log entry is proven by the trusted root's log and records this key, signature and digest."""
+    """The log entry is proven by the trusted root's log; it records this key, signature, digest."""
     from sigstore.errors import Error as SigstoreError
     from sigstore.models import TransparencyLogEntry, TrustedRoot
     from sigstore_models.rekor.v1 import TransparencyLogEntry as RawEntry

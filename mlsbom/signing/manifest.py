@@ -119,7 +119,7 @@ def parse_statement(payload: bytes) -> Manifest:
 
 
 def _v020_manifest(doc: dict[str, object]) -> Manifest:
-    """model_signing 0.2.0: every file is a subject with a sha256 digest; nothing else is recorded."""
+    """model_signing 0.2.0: each file is a subject with its sha256; nothing else is recorded."""
     subjects = doc.get("subject")
     if not isinstance(subjects, list) or len(subjects) > MAX_RESOURCES:
         raise ManifestError("the 0.2.0 statement lists no files as subjects")

@@ -28,7 +28,8 @@ def has_signatures(targets: Sequence[str], files: Mapping[ArtifactRef, Path]) ->
     from mlsbom.signing.attestation import ATTESTATION_SUFFIXES
 
     return any(
-        path.name.endswith((*DETACHED_SUFFIXES, *ATTESTATION_SUFFIXES)) or (path.name == OMS_NAME and file_key(path) in roots)
+        path.name.endswith((*DETACHED_SUFFIXES, *ATTESTATION_SUFFIXES))
+        or (path.name == OMS_NAME and file_key(path) in roots)
         for path in files.values()
     )
 

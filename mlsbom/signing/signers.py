@@ -67,8 +67,9 @@ def signers_from(
 
 
 def model_relative(root: Path, paths: Sequence[str]) -> tuple[str, ...]:
-    """`--ignore-paths` as model_signing takes them: a path on disk inside the model folder (`./model/x`),
-    or a path relative to the model folder (`x`); both become the folder-relative POSIX path."""
+    """`--ignore-paths` as model_signing takes them: a path on disk inside the model folder
+    (`./model/x`), or a path relative to the model folder (`x`); both become the folder-relative
+    POSIX path."""
     base = root.resolve() if root.is_dir() else root.resolve().parent
     out = []
     for raw in paths:
