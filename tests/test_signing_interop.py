@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mlsbom._cli import cli
 
@@ -205,3 +207,50 @@ def test_scan_checks_a_wheel_attestation(tmp_path: Path) -> None:
     (tmp_path / dist).write_bytes((tmp_path / dist).read_bytes() + b"\0")
     code, out = scan(str(tmp_path), "--require-signature", *args)
     assert code == 1, out
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data(), which=st.sampled_from(["attestation", "provenance", "managed-key"]))
+def test_mutated_attestations_and_key_bundles_never_crash(
+    tmp_path: Path, data: st.DataObject, which: str
+) -> None:
+    from mlsbom.signing.check import SignatureCheck, check_signature
+    from mlsbom.signing.signers import Signer, SignerPolicy
+
+    if which == "managed-key":
+        src = cases.CONFORMANCE / "managed-key-happy-path"
+        target, sig = cases.CONFORMANCE / "a.txt", src / "bundle.sigstore.json"
+        signers = (Signer(key_pem=(src / "key.pub").read_bytes()),)
+    else:
+        dist = "pypi_attestations-0.0.19.tar.gz"
+        target = cases.PEP740 / dist
+        sig = cases.PEP740 / (
+            dist + (".publish.attestation" if which == "attestation" else ".provenance")
+        )
+        signers = (Signer(publisher="github:trailofbits/pypi-attestations:release.yml"),)
+    raw = bytearray(sig.read_bytes())
+    for _ in range(data.draw(st.integers(1, 6))):
+        pos = data.draw(st.integers(0, len(raw) - 1))
+        raw[pos] = data.draw(st.integers(0, 255))
+    mutated = tmp_path / sig.name
+    mutated.write_bytes(bytes(raw))
+    facts = check_signature(mutated, target, SignerPolicy(signers))
+    checks = [f for f in facts if isinstance(f, SignatureCheck)]
+    assert checks
+    for c in checks:
+        assert "b'" not in c.detail and "Traceback" not in c.detail
+
+
+def test_explicit_attestation_for_a_folder_target(tmp_path: Path) -> None:
+    dist = "gcb_attestation_test-0.0.0.tar.gz"
+    (tmp_path / "dists").mkdir()
+    shutil.copy(cases.PEP740 / dist, tmp_path / "dists" / dist)
+    att = cases.PEP740 / (dist + ".provenance")
+    google = "google:919436158236-compute@developer.gserviceaccount.com"
+    code, out = verify(str(tmp_path), "--attestation", str(att), "--publisher", google)
+    assert code == 0 and "[pep740]" in out, out
+    (tmp_path / "dists" / dist).unlink()
+    code, out = verify(str(tmp_path), "--attestation", str(att), "--publisher", google)
+    assert code == 1 and "the attested distribution is missing" in out

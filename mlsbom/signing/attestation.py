@@ -138,7 +138,10 @@ def _check_subject(payload: bytes, dist_name: str, sha256: str) -> str:
     from pypi_attestations import AttestationType
     from pypi_attestations._impl import _check_dist_filename
 
-    statement = json.loads(payload)
+    try:
+        statement = json.loads(payload)
+    except (ValueError, RecursionError):
+        raise SignatureError("invalid", "the attested statement is not JSON") from None
     subjects = statement.get("subject") if isinstance(statement, dict) else None
     if not isinstance(subjects, list) or len(subjects) != 1 or not isinstance(subjects[0], dict):
         raise SignatureError("invalid", "the attestation must name exactly one distribution")

@@ -7,6 +7,7 @@ invalid or malformed) plus a `SignatureFileMismatch` per file that differs from 
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 from collections.abc import Mapping
@@ -267,7 +268,8 @@ def _attestations_in(folder: Path) -> list[tuple[Path, Path, str]]:
     from mlsbom.signing.attestation import ATTESTATION_SUFFIXES, is_distribution
 
     out = []
-    for path in sorted(folder.rglob("*")):
+    candidates = {p for pattern in ("*.attestation", "*.provenance") for p in folder.rglob(pattern)}
+    for path in sorted(candidates):
         suffix = next((s for s in ATTESTATION_SUFFIXES if path.name.endswith(s)), None)
         if suffix is None or ".git" in path.relative_to(folder).parts or not path.is_file():
             continue
@@ -284,6 +286,20 @@ def _attestations_beside(dist: Path) -> list[tuple[Path, Path, str]]:
         return []
     beside = (dist.with_name(dist.name + suffix) for suffix in ATTESTATION_SUFFIXES)
     return [(path, dist, "pep740") for path in beside if path.is_file()]
+
+
+def _attested(attestation: Path, target: Path) -> Path:
+    """The distribution an explicit --attestation is about: a file target itself, or in a folder
+    target the file its name points to (`DIST.publish.attestation` -> `DIST`, found anywhere)."""
+    from mlsbom.signing.attestation import ATTESTATION_SUFFIXES
+
+    if not target.is_dir():
+        return target
+    name = attestation.name
+    suffix = next((s for s in ATTESTATION_SUFFIXES if name.endswith(s)), "")
+    dist = name[: -len(suffix)] if suffix else name
+    found = sorted(target.rglob(glob.escape(dist)))
+    return found[0] if found else target / dist  # a missing one is reported as such
 
 
 def file_key(path: Path) -> Path:
@@ -318,11 +334,9 @@ def check_target(
     `known` maps `file_key` paths to sha256 digests the scan already computed.
     """
     found = find_signatures(target)
-    if (
-        policy.attestations and target.is_file()
-    ):  # given with --attestation: these, not those beside
+    if policy.attestations:  # given with --attestation: these, not those beside
         found = [f for f in found if f[2] != "pep740"]
-        found += [(a, target, "pep740") for a in policy.attestations]
+        found += [(a, _attested(a, target), "pep740") for a in policy.attestations]
     if known is None:
         known = _hash_while_importing(target, found)
     out: list[tuple[Path, list[Fact]]] = []

@@ -192,9 +192,9 @@ def verify_key_bundle(
             raise SignatureError(
                 "invalid", "artefact digest does not match the bundle's message digest"
             )
-        digest = artifact_digest or signed.digest
+        digest = artifact_digest  # never the bundle's own claim: the file on disk is what counts
         if digest is None:
-            raise SignatureError("invalid", "nothing to verify the message signature against")
+            raise SignatureError("invalid", "a message signature needs the signed file to check")
         key = next((k for k in keys if _verifies_digest(k, signed.signature, digest)), None)
         if key is None:
             raise SignatureError(
