@@ -8,9 +8,13 @@ production trust root embedded in sigstore-python, or the case's own trusted_roo
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -254,3 +258,79 @@ def test_explicit_attestation_for_a_folder_target(tmp_path: Path) -> None:
     (tmp_path / "dists" / dist).unlink()
     code, out = verify(str(tmp_path), "--attestation", str(att), "--publisher", google)
     assert code == 1 and "the attested distribution is missing" in out
+
+
+def _resigned_payload(sig: Path, change: Callable[[dict[str, Any]], None], out: Path) -> Path:
+    bundle = json.loads(sig.read_text())
+    statement = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
+    change(statement)
+    bundle["dsseEnvelope"]["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+    out.write_text(json.dumps(bundle))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["key", "key-p256", "certificate"])
+def test_v020_payload_changed_after_signing_is_invalid(kind: str, tmp_path: Path) -> None:
+    folder = shutil.copytree(cases.GEN / f"v0.2.0-{kind}", tmp_path / "m")
+
+    def swap(statement: dict[str, Any]) -> None:
+        statement["subject"][0]["digest"]["sha256"] = "0" * 64
+
+    _resigned_payload(folder / "model.sig", swap, folder / "model.sig")
+    keys = cases.GEN / "keys"
+    trust = (
+        ["--cert-chain", str(keys / "ca-cert.pem")]
+        if kind == "certificate"
+        else [
+            "--key",
+            str(
+                keys / ("signing-key-p256-pub.pem" if kind == "key-p256" else "signing-key-pub.pem")
+            ),
+        ]
+    )
+    code, out = verify(str(folder), *trust)
+    assert code == 1 and "VERIFIED" not in out
+
+
+@pytest.mark.parametrize(
+    "predicate", ["ShardDigests", "DigestOfDigests", "DigestOfShardDigests", "Digest"]
+)
+def test_other_v020_predicates_say_they_are_unsupported(predicate: str, tmp_path: Path) -> None:
+    import signing_mint as mint
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "w.bin").write_bytes(b"weights")
+    key = mint.new_key()
+    statement = {
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "w.bin", "digest": {"sha256": "0" * 64}}],
+        "predicateType": f"https://model_signing/{predicate}/v0.1",
+        "predicate": {},
+    }
+    bundle = mint.key_bundle(json.dumps(statement).encode(), key)
+    mint.write_json(folder / "model.sig", bundle)
+    (tmp_path / "pub.pem").write_bytes(mint.public_pem(key))
+    code, out = verify(str(folder), "--key", str(tmp_path / "pub.pem"))
+    assert code == 1 and "MALFORMED" in out and f"{predicate}/v0.1 is not supported" in out
+
+
+@pytest.mark.parametrize("form", ["relative", "on-disk", "absolute", "folder"])
+def test_ignore_paths_forms(form: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = shutil.copytree(cases.MT / "v1.0.1-certificate", tmp_path / "model")
+    ca = str(cases.MT / "keys" / "certificate" / "ca-cert.pem")
+    monkeypatch.chdir(tmp_path)
+    if form == "folder":
+        (model / "ignore-me").unlink()
+        (model / "ignore-me").mkdir()
+        (model / "ignore-me" / "notes.txt").write_text("unsigned notes")
+    ignore = {
+        "relative": "ignore-me",
+        "on-disk": "model/ignore-me",
+        "absolute": str(model / "ignore-me"),
+        "folder": "ignore-me/",
+    }[form]
+    code, out = verify(str(model), "--cert-chain", ca, "--ignore-paths", ignore)
+    assert code == 0, out
+    code, out = verify(str(model), "--cert-chain", ca)
+    assert code == 1 and "extra" in out
