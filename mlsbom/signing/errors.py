@@ -38,6 +38,24 @@ _PLAIN = (
         "the log entry records a different signature, certificate or artefact than the bundle",
     ),
     ("expected exactly one log entry", "the bundle has no transparency log entry"),
+    ("invalid root hash signature", "the log checkpoint does not sign the proof's root hash"),
+    (
+        "checkpoint: invalid signature",
+        "the log checkpoint's signature does not verify with the trusted root's log key",
+    ),
+    (
+        "SCT verify failed",
+        "the certificate's SCT does not verify with the trusted root's CT log key",
+    ),
+    (
+        "Signature is invalid for input",
+        "the signature does not verify over the artefact with the signing certificate",
+    ),
+    (
+        "Integrated time only supported for",
+        "sigstore-python cannot date this log entry kind (only dsse/hashedrekord 0.0.1 entries "
+        "and signed timestamps)",
+    ),
     (
         "SET: invalid inclusion promise",
         "the log's signed entry timestamp does not verify with the trusted root's log key",
