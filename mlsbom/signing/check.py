@@ -168,7 +168,7 @@ def check_detached(
     try:
         verified = _verify(env, policy, digest)
     except SignatureError as exc:
-        if "digest" in str(exc).lower():  # the file is not the one that was signed
+        if exc.status == "mismatch" or "message digest mismatch" in str(exc).lower():
             changed = SignatureFileMismatch(artifact.name, "changed", name)
             check = SignatureCheck(
                 "mismatch", env.material, "", "", str(artifact), 0, 1, str(exc)[:300]

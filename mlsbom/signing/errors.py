@@ -64,7 +64,8 @@ _PLAIN = (
 
 
 class SignatureError(Exception):
-    """The signature cannot be verified; `status` is `invalid`, `untrusted` or `unchecked`."""
+    """The signature cannot be verified; `status` is `invalid`, `untrusted`, `unchecked`,
+    `malformed` or `mismatch` (the signed file differs from the one on disk)."""
 
     def __init__(self, status: str, message: str) -> None:
         super().__init__(message)

@@ -190,7 +190,7 @@ def verify_key_bundle(
             and signed.digest != artifact_digest
         ):
             raise SignatureError(
-                "invalid", "artefact digest does not match the bundle's message digest"
+                "mismatch", "the file is not the one signed (its sha256 differs from the bundle's)"
             )
         digest = artifact_digest  # never the bundle's own claim: the file on disk is what counts
         if digest is None:
