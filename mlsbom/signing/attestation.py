@@ -124,6 +124,7 @@ def _policies(signers: Sequence[Signer]) -> list[tuple[str, Any]]:
     for s in signers:
         if s.publisher:
             publisher = publisher_from_spec(s.publisher)
+            # the Trusted Publisher policies pypi-attestations (and PyPI) check; private API, pinned <0.1
             out.append((_describe(publisher), publisher._as_policy()))
         elif s.identity and s.issuer:
             out.append(
@@ -132,11 +133,21 @@ def _policies(signers: Sequence[Signer]) -> list[tuple[str, Any]]:
     return out
 
 
+def _dist_name(filename: str) -> object:
+    """The parsed name, version (and tags) of a wheel or sdist file name, as pypi-attestations
+    compares them; ValueError for anything else (packaging's errors are ValueErrors)."""
+    from packaging.utils import parse_sdist_filename, parse_wheel_filename
+
+    if filename.endswith(".whl"):
+        return parse_wheel_filename(filename)
+    if filename.endswith((".tar.gz", ".zip")):
+        return parse_sdist_filename(filename)
+    raise ValueError(f"unknown distribution format: {filename[:100]}")
+
+
 def _check_subject(payload: bytes, dist_name: str, sha256: str) -> str:
     """The statement's predicate type, after checking it names this distribution."""
-    from packaging.utils import InvalidSdistFilename, InvalidWheelFilename
     from pypi_attestations import AttestationType
-    from pypi_attestations._impl import _check_dist_filename
 
     try:
         statement = json.loads(payload)
@@ -147,8 +158,8 @@ def _check_subject(payload: bytes, dist_name: str, sha256: str) -> str:
         raise SignatureError("invalid", "the attestation must name exactly one distribution")
     name = str(subjects[0].get("name", ""))
     try:
-        same = _check_dist_filename(name) == _check_dist_filename(dist_name)
-    except (ValueError, InvalidSdistFilename, InvalidWheelFilename):
+        same = _dist_name(name) == _dist_name(dist_name)
+    except ValueError:
         raise SignatureError(
             "invalid", f"the attestation's subject {name[:100]!r} is not a distribution"
         ) from None
