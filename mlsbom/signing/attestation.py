@@ -124,7 +124,7 @@ def _policies(signers: Sequence[Signer]) -> list[tuple[str, Any]]:
     for s in signers:
         if s.publisher:
             publisher = publisher_from_spec(s.publisher)
-            # the Trusted Publisher policies pypi-attestations (and PyPI) check; private API, pinned <0.1
+            # the policies pypi-attestations (and PyPI) check; a private API, pinned <0.1
             out.append((_describe(publisher), publisher._as_policy()))
         elif s.identity and s.issuer:
             out.append(
