@@ -155,3 +155,62 @@ def test_p384_key_message_signature(sigstore: mint.PrivateSigstore, tmp_path: Pa
     key = ec.generate_private_key(ec.SECP384R1())
     code, out = run(tmp_path, sigstore, sigstore.managed_key_blob(DATA, key), key)
     assert code in (0, 1) and "Traceback" not in out
+
+
+def dsse_key_bundle(
+    sigstore: mint.PrivateSigstore, payload: bytes, signer: Any, **logged: Any
+) -> dict[str, Any]:
+    """A DSSE bundle signed with a key and logged as a dsse/0.0.1 entry (cosign attest --key)."""
+    import datetime as dt
+    import hashlib
+
+    bundle = mint.key_bundle(payload, signer)
+    env = bundle["dsseEnvelope"]
+    body = {
+        "apiVersion": "0.0.1",
+        "kind": "dsse",
+        "spec": {
+            "payloadHash": {
+                "algorithm": "sha256",
+                "value": logged.get("payload_hash", hashlib.sha256(payload).hexdigest()),
+            },
+            "signatures": [
+                {
+                    "signature": logged.get("signature", env["signatures"][0]["sig"]),
+                    "verifier": base64.b64encode(logged.get("key", pem(signer))).decode(),
+                }
+            ],
+        },
+    }
+    when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    bundle["verificationMaterial"]["tlogEntries"] = [sigstore._tlog_entry(body, when)]
+    return bundle
+
+
+@pytest.mark.parametrize(
+    ("logged", "message"),
+    [
+        ({}, ""),
+        ({"payload_hash": "0" * 64}, "different payload"),
+        ({"signature": base64.b64encode(b"other").decode()}, "no signature of this envelope"),
+        ("other key", "no signature of this envelope"),
+    ],
+)
+def test_dsse_key_bundle_log_entry(
+    sigstore: mint.PrivateSigstore, tmp_path: Path, logged: Any, message: str
+) -> None:
+    key = mint.new_key()
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "w.bin").write_bytes(DATA)
+    overrides = {"key": pem(mint.new_key())} if logged == "other key" else logged
+    bundle = dsse_key_bundle(sigstore, mint.oms_statement(model), key, **overrides)
+    mint.write_json(model / "model.sig", bundle)
+    (tmp_path / "pub.pem").write_bytes(pem(key))
+    root = sigstore.write_root(tmp_path / "trusted_root.json")
+    args = ["verify", str(model), "--key", str(tmp_path / "pub.pem"), "--trusted-root", str(root)]
+    result = CliRunner().invoke(cli, args)
+    if not message:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code == 1 and message in result.output, result.output

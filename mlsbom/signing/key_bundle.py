@@ -17,6 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -118,24 +119,22 @@ def _tlog_entries(doc: dict[str, object]) -> tuple[dict[str, object], ...]:
     return tuple(e for e in entries if isinstance(e, dict)) if isinstance(entries, list) else ()
 
 
-def _check_log_entry(
-    entry: dict[str, object], key: PublicKey, sig: bytes, digest: bytes | None, trusted_root: Path
-) -> None:
-    """The log entry is proven by the trusted root's log; it records this key, signature, digest."""
+def _proven_body(entry: dict[str, object], trusted_root: Path, kind: str) -> dict[str, Any]:
+    """The entry's body, once its inclusion proof, checkpoint and signed entry timestamp verify
+    against the trusted root's log."""
+    from sigstore._internal.trust import KeyringPurpose
     from sigstore.errors import Error as SigstoreError
     from sigstore.models import TransparencyLogEntry, TrustedRoot
     from sigstore_models.rekor.v1 import TransparencyLogEntry as RawEntry
 
     try:
         raw = RawEntry.model_validate_json(json.dumps(entry))
-        kind = f"{raw.kind_version.kind}/{raw.kind_version.version}"
-        if kind != "hashedrekord/0.0.1":
+        found = f"{raw.kind_version.kind}/{raw.kind_version.version}"
+        if found != kind:
             raise SignatureError(
-                "invalid", f"log entry kind {kind[:40]} is not supported for key signatures"
+                "invalid", f"log entry kind {found[:40]} is not supported here (expected {kind})"
             )
         root = TrustedRoot.from_file(str(trusted_root))
-        from sigstore._internal.trust import KeyringPurpose
-
         TransparencyLogEntry(raw)._verify(root.rekor_keyring(KeyringPurpose.VERIFY))
         body = json.loads(raw.canonicalized_body)
     except SigstoreError as exc:
@@ -146,29 +145,60 @@ def _check_log_entry(
         raise SignatureError(
             "invalid", f"the log entry is malformed: {clean_message(exc)}"
         ) from None
-    spec = body.get("spec", {}) if isinstance(body, dict) else {}
-    logged_sig = spec.get("signature", {}) if isinstance(spec, dict) else {}
-    logged_hash = spec.get("data", {}).get("hash", {}) if isinstance(spec, dict) else {}
+    spec = body.get("spec") if isinstance(body, dict) else None
+    if not isinstance(spec, dict):
+        raise SignatureError("invalid", "the log entry has no spec")
+    return spec
+
+
+def _logged_key(b64_pem: object) -> object:
     try:
-        logged_key = serialization.load_pem_public_key(
-            base64.b64decode(logged_sig["publicKey"]["content"])
-        )
-        logged = base64.b64decode(logged_sig["content"])
-    except (KeyError, TypeError, ValueError, binascii.Error):
-        raise SignatureError(
-            "invalid", "the log entry records no signature and public key"
-        ) from None
-    if logged_key != key:
+        return serialization.load_pem_public_key(base64.b64decode(str(b64_pem)))
+    except (ValueError, binascii.Error):
+        return None
+
+
+def _check_hashedrekord(
+    entry: dict[str, object], key: PublicKey, sig: bytes, digest: bytes, trusted_root: Path
+) -> None:
+    """The log entry is proven by the trusted root's log; it records this key, signature, digest."""
+    spec = _proven_body(entry, trusted_root, "hashedrekord/0.0.1")
+    logged_sig = spec.get("signature")
+    data = spec.get("data")
+    logged_hash = data.get("hash") if isinstance(data, dict) else None
+    if not isinstance(logged_sig, dict) or not isinstance(logged_sig.get("publicKey"), dict):
+        raise SignatureError("invalid", "the log entry records no signature and public key")
+    if _logged_key(logged_sig["publicKey"].get("content")) != key:
         raise SignatureError(
             "invalid", "the log entry records a different public key than the one that verifies"
         )
-    if logged != sig:
+    if logged_sig.get("content") != base64.b64encode(sig).decode():
         raise SignatureError(
             "invalid", "the log entry records a different signature than the bundle's"
         )
-    if digest is not None and logged_hash.get("value") != digest.hex():
+    if not isinstance(logged_hash, dict) or logged_hash.get("value") != digest.hex():
         raise SignatureError(
             "invalid", "the log entry records a different artefact digest than the bundle's"
+        )
+
+
+def _check_dsse_entry(entry: dict[str, object], key: PublicKey, env: Envelope, root: Path) -> None:
+    """A dsse/0.0.1 entry records this payload's hash and this key's signature of the envelope."""
+    spec = _proven_body(entry, root, "dsse/0.0.1")
+    payload_hash = spec.get("payloadHash")
+    if (
+        not isinstance(payload_hash, dict)
+        or payload_hash.get("value") != hashlib.sha256(env.payload or b"").hexdigest()
+    ):
+        raise SignatureError(
+            "invalid", "the log entry records a different payload than the bundle's"
+        )
+    ours = {base64.b64encode(s).decode() for s in env.signatures}
+    logged = spec.get("signatures")
+    pairs = [x for x in logged if isinstance(x, dict)] if isinstance(logged, list) else []
+    if not any(x.get("signature") in ours and _logged_key(x.get("verifier")) == key for x in pairs):
+        raise SignatureError(
+            "invalid", "the log entry records no signature of this envelope by the given key"
         )
 
 
@@ -201,11 +231,13 @@ def verify_key_bundle(
                 "untrusted", f"the signature does not verify with the given key {ids}{hint}"
             )
         for entry in signed.tlog:
-            _check_log_entry(entry, key, signed.signature, digest, trusted_root)
+            _check_hashedrekord(entry, key, signed.signature, digest, trusted_root)
         return f"public key {key_id(key)}", None
     for key in keys:
         for data, hash_name in signed_forms(env):
             if any(verifies(key, sig, data, hash_name) for sig in env.signatures):
+                for entry in _tlog_entries(json.loads(env.raw)):
+                    _check_dsse_entry(entry, key, env, trusted_root)
                 return f"public key {key_id(key)}", env.payload
     raise SignatureError(
         "untrusted", f"the signature does not verify with the given key {ids}{hint}"
