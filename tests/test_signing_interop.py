@@ -334,3 +334,15 @@ def test_ignore_paths_forms(form: str, tmp_path: Path, monkeypatch: pytest.Monke
     assert code == 0, out
     code, out = verify(str(model), "--cert-chain", ca)
     assert code == 1 and "extra" in out
+
+
+def test_scan_with_an_explicit_attestation(tmp_path: Path) -> None:
+    dist = "gcb_attestation_test-0.0.0.tar.gz"
+    shutil.copy(cases.PEP740 / dist, tmp_path / dist)
+    att = str(cases.PEP740 / (dist + ".provenance"))
+    google = "google:919436158236-compute@developer.gserviceaccount.com"
+    base = [str(tmp_path / dist), "--attestation", att, "--require-signature", "--format", "json"]
+    code, out = scan(*base, "--publisher", google)
+    assert code == 0, out
+    code, out = scan(*base, "--publisher", "google:someone@example.com")
+    assert code == 1 and "signature-untrusted" in out
