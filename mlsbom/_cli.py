@@ -215,6 +215,9 @@ def scan(
     keys: tuple[Path, ...],
     cert_chains: tuple[Path, ...],
     trusted_root: Path | None,
+    publishers: tuple[str, ...],
+    ignore_paths: tuple[str, ...],
+    attestations: tuple[Path, ...],
     require_signature: bool,
     jobs: int,
     use_cache: bool,
@@ -230,8 +233,9 @@ def scan(
         if verbose and quiet:
             raise MlsbomError("--verbose and --quiet exclude each other")
         signers = signer_policy(
-            identities, issuers, keys, cert_chains, trusted_root, require_signature
-        )
+            identities, issuers, keys, cert_chains, trusted_root, require_signature,
+            ignore_paths, attestations, publishers,
+        )  # fmt: skip
         chosen = targets
         if skip_project_code:
             from mlsbom.project_code import split_project_code
@@ -402,6 +406,9 @@ def verify(
     keys: tuple[Path, ...],
     cert_chains: tuple[Path, ...],
     trusted_root: Path | None,
+    publishers: tuple[str, ...],
+    ignore_paths: tuple[str, ...],
+    attestations: tuple[Path, ...],
     fmt: str,
     policy_path: Path | None,
     no_policy: bool,
@@ -412,7 +419,10 @@ def verify(
     from mlsbom.signing.check import check_signature, check_target
 
     def run() -> int:
-        signers = signer_policy(identities, issuers, keys, cert_chains, trusted_root)
+        signers = signer_policy(
+            identities, issuers, keys, cert_chains, trusted_root, False, ignore_paths, attestations,
+            publishers,
+        )  # fmt: skip
         found = policy_path or (None if no_policy else discover())
         if found:
             signers = load_policy(found, load_rules()).signatures.merged(signers)

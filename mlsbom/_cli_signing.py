@@ -56,6 +56,30 @@ def signer_options(func: F) -> F:
             help="Sigstore trusted_root.json (private instance or rotated root) [default: the "
             "production root embedded in sigstore-python; never fetched].",
         ),
+        click.option(
+            "--publisher",
+            "publishers",
+            multiple=True,
+            envvar="MLSBOM_PUBLISHER",
+            help="Accepted PyPI Trusted Publisher of PEP 740 attestations: github:OWNER/REPO:"
+            "WORKFLOW.yml, gitlab:NAMESPACE/PROJECT:CI-FILE or google:EMAIL; repeatable.",
+        ),
+        click.option(
+            "--ignore-paths",
+            "ignore_paths",
+            multiple=True,
+            envvar="MLSBOM_IGNORE_PATHS",
+            help="A path the signer excluded from model.sig (inside the model folder, or relative "
+            "to it), as model_signing's --ignore-paths; repeatable.",
+        ),
+        click.option(
+            "--attestation",
+            "attestations",
+            multiple=True,
+            type=_FILE,
+            help="PEP 740 attestation (or provenance JSON) of a wheel/sdist target [default: "
+            "DIST.publish.attestation, DIST.provenance beside it]; repeatable.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -69,6 +93,9 @@ def signer_policy(
     cert_chains: Sequence[Path],
     trusted_root: Path | None,
     required: bool = False,
+    ignore_paths: Sequence[str] = (),
+    attestations: Sequence[Path] = (),
+    publishers: Sequence[str] = (),
 ) -> SignerPolicy:
     """The policy the flags describe; MlsbomError (exit 2) when they do not pair up."""
     if issuers and not identities:
@@ -87,7 +114,19 @@ def signer_policy(
     for path, pem in (*zip(keys, key_pems, strict=True), *zip(cert_chains, ca_pems, strict=True)):
         if b"-----BEGIN" not in pem:
             raise MlsbomError(f"{path} is not a PEM file", hint="export the key or CA as PEM")
-    return SignerPolicy(signers_from(pairs, key_pems, ca_pems), trusted_root, required)
+    for spec in publishers:
+        _check_publisher(spec)
+    signers = signers_from(pairs, key_pems, ca_pems, publishers)
+    return SignerPolicy(signers, trusted_root, required, tuple(ignore_paths), tuple(attestations))
+
+
+def _check_publisher(spec: str) -> None:
+    from mlsbom.signing.attestation import PUBLISHER_FORMS, publisher_from_spec
+
+    try:
+        publisher_from_spec(spec)
+    except ValueError:
+        raise MlsbomError(f"--publisher {spec!r} is not understood", hint=PUBLISHER_FORMS) from None
 
 
 def _check_lines(check: SignatureCheck, mismatches: list[SignatureFileMismatch]) -> list[str]:
@@ -128,6 +167,6 @@ def render_verify(results: Sequence[tuple[Path, list[Fact]]], fmt: str) -> tuple
         lines.append(f"{sig}")
         lines += ["  " + line for line in _check_lines(check, mismatches)]
     if not checks:
-        lines.append("UNSIGNED: no model.sig or .sigstore.json bundle found")
+        lines.append("UNSIGNED: no model.sig, .sigstore.json bundle or PEP 740 attestation found")
     lines.append("OK: verified" if ok else "FAIL: not verified")
     return "\n".join(printable(line) for line in lines) + "\n", ok  # names from the manifest

@@ -58,7 +58,7 @@ def scan(
     rules = rules or load_rules()
     walked, files = began.walked, began.files
     items = [item for _, found in walked for item in found]
-    signed = began.signed or config.signatures.required
+    signed = began.signed or config.signatures.required or bool(config.signatures.attestations)
     cached = began.hf_caches
     hasher = began.hash_now() if began.needs_digests(config) else None  # policy may require
     if signed:

@@ -30,8 +30,8 @@ _KEYS: dict[str, set[str]] = {
     "formats": {"allow", "deny"},
     "licenses": {"allow", "deny"},
     "remote_code": {"allow"},
-    "signatures": {"required", "trusted_root", "signers"},
-    "signers": {"identity", "issuer", "key", "cert_chain"},
+    "signatures": {"required", "trusted_root", "signers", "ignore_paths"},
+    "signers": {"identity", "issuer", "key", "cert_chain", "publisher"},
 }
 EXAMPLE_SIGNER = (
     '[[signatures.signers]]\nidentity = "release@example.com"\n'
@@ -131,6 +131,8 @@ def _signer(path: Path, index: int, raw: object) -> Signer:
     if not isinstance(raw, dict):
         raise _fail(path, where, "must be a table", EXAMPLE_SIGNER)
     _check_keys(path, "signers", raw, f"{where}.")
+    if "publisher" in raw and len(raw) == 1:
+        return _publisher_signer(path, where, raw["publisher"])
     kinds = [k for k in ("identity", "key", "cert_chain") if k in raw]
     if len(kinds) != 1 or ("issuer" in raw) != (kinds == ["identity"]):
         raise _fail(
@@ -166,7 +168,8 @@ def _signatures(path: Path, table: object) -> SignerPolicy:
         raise _fail(
             path, "signatures.signers", "required = true needs accepted signers", EXAMPLE_SIGNER
         )
-    return SignerPolicy(signers, trusted, required)
+    ignore = _ignore_paths(path, table.get("ignore_paths", []))
+    return SignerPolicy(signers, trusted, required, ignore)
 
 
 def parse_policy(data: dict[str, Any], path: Path, rules: RuleSet) -> Policy:
@@ -274,3 +277,27 @@ def discover(start: Path | None = None) -> Path | None:
         if (folder / ".git").exists():
             break  # do not leave the repository
     return None
+
+
+def _ignore_paths(path: Path, raw: object) -> tuple[str, ...]:
+    """[signatures] ignore_paths: model-folder-relative paths the signer excluded from model.sig."""
+    example = 'ignore_paths = ["README.md", "eval/"]'
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p for p in raw):
+        raise _fail(path, "signatures.ignore_paths", "must be an array of paths", example)
+    for p in raw:
+        if p.startswith("/") or ".." in p.split("/"):
+            problem = f"{p!r} is not inside the model folder"
+            raise _fail(path, "signatures.ignore_paths", problem, example)
+    return tuple(raw)
+
+
+def _publisher_signer(path: Path, where: str, spec: object) -> Signer:
+    """[[signatures.signers]] publisher = "github:OWNER/REPO:WORKFLOW" (a PEP 740 publisher)."""
+    from mlsbom.signing.attestation import PUBLISHER_FORMS, publisher_from_spec
+
+    try:
+        publisher_from_spec(spec if isinstance(spec, str) else "")
+    except ValueError:
+        problem = "is not a Trusted Publisher"
+        raise _fail(path, f"{where}.publisher", problem, PUBLISHER_FORMS) from None
+    return Signer(publisher=str(spec))

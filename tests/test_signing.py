@@ -2,14 +2,13 @@
 detached Sigstore bundles, the scan's signature pass, policy, and hostile signature files.
 
 Keyless signatures are minted with a private trust root (fixtures/signing_mint.py); nothing
-touches the network. Real vectors from ../shared/interop are used when that folder exists.
+touches the network. Real vectors made by other tools: tests/test_signing_interop.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,12 +27,7 @@ sys.path.insert(0, str(FIXTURES))
 
 import signing_mint as mint  # noqa: E402
 
-INTEROP = Path(__file__).resolve().parent.parent.parent / "shared" / "interop"
-needs_interop = pytest.mark.skipif(
-    not INTEROP.is_dir(), reason="../shared/interop is absent (only present beside this repo in CI)"
-)
 ALICE = ("alice@example.com", "https://issuer.example")
-MT = INTEROP / "model-transparency-v1.1.0"
 BEACON = (
     "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/"
     ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
@@ -491,49 +485,6 @@ def test_signer_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
 def test_verify_unsigned_exits_1(tmp_path: Path) -> None:
     code, out = verify(make_model(tmp_path / "m"))
     assert code == 1 and "UNSIGNED" in out
-
-
-# --- interop with real signatures (../shared/interop) ----------------------------------------
-
-
-@needs_interop
-@pytest.mark.parametrize(
-    ("folder", "args"),
-    [
-        (
-            "sigstore",
-            [
-                "--identity",
-                "stefanb@us.ibm.com",
-                "--issuer",
-                "https://sigstore.verify.ibm.com/oauth2",
-            ],
-        ),
-        ("elliptic-key", ["--key", str(MT / "keys" / "signing-key-pub.pem")]),
-        ("certificate", ["--cert-chain", str(MT / "keys" / "ca-cert.pem")]),
-    ],
-)
-def test_model_transparency_vectors_verify(folder: str, args: list[str], tmp_path: Path) -> None:
-    code, out = verify(MT / folder, *args)
-    assert code == 0, out
-    copy = shutil.copytree(MT / folder, tmp_path / folder)
-    (copy / "signme-2").write_bytes(b"tampered")
-    code, out = verify(copy, *args)
-    assert code == 1 and "changed  signme-2" in out
-
-
-@needs_interop
-@pytest.mark.parametrize("vector", ["conformance-happy-path-v0.3", "conformance-intoto-dsse-v3"])
-def test_conformance_bundles_verify_detached(vector: str, tmp_path: Path) -> None:
-    src = INTEROP / vector
-    args = ["--identity", BEACON, "--issuer", GHA]
-    assert verify(src / "a.txt", "--signature", src / "bundle.sigstore.json", *args)[0] == 0
-    shutil.copy(src / "a.txt", tmp_path / "a.txt")
-    shutil.copy(src / "bundle.sigstore.json", tmp_path / "a.txt.sigstore.json")
-    code, out = run("scan", tmp_path, *args)
-    assert code == 0, out
-    (tmp_path / "a.txt").write_text("tampered")
-    assert run("scan", tmp_path, *args)[0] == 1
 
 
 # --- compatibility with the model-signing package ----------------------------------------------

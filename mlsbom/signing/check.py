@@ -7,6 +7,7 @@ invalid or malformed) plus a `SignatureFileMismatch` per file that differs from 
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 from collections.abc import Mapping
@@ -17,8 +18,14 @@ from typing import TYPE_CHECKING, ClassVar
 from mlsbom.digests import Hasher, sha256_file
 from mlsbom.facts import Fact
 from mlsbom.signing.envelope import BundleError, Envelope, parse_bundle
-from mlsbom.signing.manifest import PREDICATE_TYPES, ManifestError, compare, parse_statement
-from mlsbom.signing.signers import SignerPolicy
+from mlsbom.signing.manifest import (
+    PREDICATE_TYPES,
+    PREDICATES_V020_UNSUPPORTED,
+    ManifestError,
+    compare,
+    parse_statement,
+)
+from mlsbom.signing.signers import SignerPolicy, model_relative
 
 if TYPE_CHECKING:
     from mlsbom.signing.verify import Verified
@@ -87,7 +94,7 @@ def _verify(env: Envelope, policy: SignerPolicy, digest: bytes | None) -> Verifi
     from mlsbom.signing.verify import verify_chain, verify_keyless, verify_public_key
 
     if env.material == "public-key":
-        return verify_public_key(env, policy.signers)
+        return verify_public_key(env, policy.signers, policy.trusted_root, digest)
     if env.material == "certificate-chain":
         return verify_chain(env, policy.signers)
     return verify_keyless(env, policy.signers, policy.trusted_root, digest)
@@ -116,7 +123,7 @@ def check_model_sig(
         env = parse_bundle(sig.read_bytes())
     except (BundleError, OSError) as exc:
         return _failed("malformed", root, exc)
-    from mlsbom.signing.verify import SignatureError
+    from mlsbom.signing.errors import SignatureError
 
     try:
         verified = _verify(env, policy, None)
@@ -126,7 +133,8 @@ def check_model_sig(
         if env.payload is None:
             raise ManifestError("model.sig carries no signed statement")
         manifest = parse_statement(verified.payload or env.payload)
-        result = compare(manifest, root, sig, known)
+        ignore = model_relative(root, policy.ignore_paths)
+        result = compare(manifest, root, sig, known, ignore)
     except ManifestError as exc:
         return _failed("malformed", root, exc, env.material)
     except OSError as exc:
@@ -155,12 +163,12 @@ def check_detached(
         digest = bytes.fromhex(known or sha256_file(artifact))
     except (BundleError, OSError) as exc:
         return _failed("malformed", artifact, exc)
-    from mlsbom.signing.verify import SignatureError
+    from mlsbom.signing.errors import SignatureError
 
     try:
         verified = _verify(env, policy, digest)
     except SignatureError as exc:
-        if "digest" in str(exc).lower():  # the file is not the one that was signed
+        if exc.status == "mismatch" or "message digest mismatch" in str(exc).lower():
             changed = SignatureFileMismatch(artifact.name, "changed", name)
             check = SignatureCheck(
                 "mismatch", env.material, "", "", str(artifact), 0, 1, str(exc)[:300]
@@ -178,7 +186,11 @@ def check_signature(
     sig: Path, covers: Path, policy: SignerPolicy, known: Mapping[str, str] | None = None
 ) -> list[Fact]:
     """Verify a signature file named by the user: a model-signing statement (model.sig) or a
-    detached bundle over one file, told apart by what it signs."""
+    detached bundle over one file, told apart by what it signs; or a PEP 740 attestation."""
+    if _is_pep740(sig):
+        from mlsbom.signing.check_dist import check_attestation
+
+        return check_attestation(sig, covers, policy, (known or {}).get("."))
     try:
         env = parse_bundle(sig.read_bytes())
     except (BundleError, OSError) as exc:
@@ -189,12 +201,27 @@ def check_signature(
     return check_detached(sig, covers, policy, sha)
 
 
+def _is_pep740(sig: Path) -> bool:
+    """A PEP 740 attestation (`verification_material`) or provenance (`attestation_bundles`)."""
+    try:
+        with open(sig, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return b'"attestation_bundles"' in head or (
+        b'"verification_material"' in head and b'"mediaType"' not in head
+    )
+
+
 def _is_model_signing(payload: bytes) -> bool:
     try:
         doc = json.loads(payload)
     except (ValueError, RecursionError):
         return False
-    return isinstance(doc, dict) and doc.get("predicateType") in PREDICATE_TYPES
+    return isinstance(doc, dict) and doc.get("predicateType") in (
+        *PREDICATE_TYPES,
+        *PREDICATES_V020_UNSUPPORTED,
+    )
 
 
 def _subject_digests(payload: bytes) -> set[str]:
@@ -224,7 +251,9 @@ def find_signatures(target: Path) -> list[tuple[Path, Path, str]]:
             for suffix in DETACHED_SUFFIXES:
                 if path.name.endswith(suffix) and path.is_file():
                     found.append((path, path.with_name(path.name[: -len(suffix)]), "detached"))
+        found += _attestations_in(target)
     elif target.is_file():
+        found += _attestations_beside(target)
         for suffix in DETACHED_SUFFIXES:
             bundle = target.with_name(target.name + suffix)
             if bundle.is_file():
@@ -232,6 +261,45 @@ def find_signatures(target: Path) -> list[tuple[Path, Path, str]]:
         if target.name == OMS_NAME:
             found.append((target, target.parent, "oms"))
     return found
+
+
+def _attestations_in(folder: Path) -> list[tuple[Path, Path, str]]:
+    """PEP 740 attestation files in a folder, each with the distribution it names."""
+    from mlsbom.signing.attestation import ATTESTATION_SUFFIXES, is_distribution
+
+    out = []
+    candidates = {p for pattern in ("*.attestation", "*.provenance") for p in folder.rglob(pattern)}
+    for path in sorted(candidates):
+        suffix = next((s for s in ATTESTATION_SUFFIXES if path.name.endswith(s)), None)
+        if suffix is None or ".git" in path.relative_to(folder).parts or not path.is_file():
+            continue
+        dist = path.with_name(path.name[: -len(suffix)])
+        if is_distribution(dist):
+            out.append((path, dist, "pep740"))
+    return out
+
+
+def _attestations_beside(dist: Path) -> list[tuple[Path, Path, str]]:
+    from mlsbom.signing.attestation import ATTESTATION_SUFFIXES, is_distribution
+
+    if not is_distribution(dist):
+        return []
+    beside = (dist.with_name(dist.name + suffix) for suffix in ATTESTATION_SUFFIXES)
+    return [(path, dist, "pep740") for path in beside if path.is_file()]
+
+
+def _attested(attestation: Path, target: Path) -> Path:
+    """The distribution an explicit --attestation is about: a file target itself, or in a folder
+    target the file its name points to (`DIST.publish.attestation` -> `DIST`, found anywhere)."""
+    from mlsbom.signing.attestation import ATTESTATION_SUFFIXES
+
+    if not target.is_dir():
+        return target
+    name = attestation.name
+    suffix = next((s for s in ATTESTATION_SUFFIXES if name.endswith(s)), "")
+    dist = name[: -len(suffix)] if suffix else name
+    found = sorted(target.rglob(glob.escape(dist)))
+    return found[0] if found else target / dist  # a missing one is reported as such
 
 
 def file_key(path: Path) -> Path:
@@ -266,12 +334,19 @@ def check_target(
     `known` maps `file_key` paths to sha256 digests the scan already computed.
     """
     found = find_signatures(target)
+    if policy.attestations:  # given with --attestation: these, not those beside
+        found = [f for f in found if f[2] != "pep740"]
+        found += [(a, _attested(a, target), "pep740") for a in policy.attestations]
     if known is None:
         known = _hash_while_importing(target, found)
     out: list[tuple[Path, list[Fact]]] = []
     for sig, covers, kind in found:
         if kind == "detached":
             facts = check_detached(sig, covers, policy, known.get(file_key(covers)))
+        elif kind == "pep740":
+            from mlsbom.signing.check_dist import check_attestation
+
+            facts = check_attestation(sig, covers, policy, known.get(file_key(covers)))
         else:
             root = Path(os.path.realpath(covers))
             rel = {

@@ -98,3 +98,21 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     """DSSE pre-authentication encoding: what the signature covers."""
     t = payload_type.encode()
     return b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
+
+
+def pae_v020(payload_type: str, payload: bytes) -> bytes:
+    """The encoding model_signing v0.2.0 signed by mistake: `DSSEV1` and the payload's Python repr
+    (`b'...'`) formatted into a string. model_signing >= 1.0 verifies it as a fallback
+    (`sign_sigstore_pb.pae_compat`), always with ECDSA over SHA-256."""
+    t = payload_type
+    return f"DSSEV1 {len(t)} {t} {len(payload)} {payload!r}".encode()
+
+
+def signed_forms(env: Envelope) -> list[tuple[bytes, str | None]]:
+    """What a key may have signed for this DSSE envelope: (data, forced hash), standard first."""
+    if env.payload is None or env.payload_type is None:
+        return []
+    return [
+        (pae(env.payload_type, env.payload), None),
+        (pae_v020(env.payload_type, env.payload), "sha256"),
+    ]

@@ -11,7 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-PREDICATE_TYPES = ("https://model_signing/signature/v1.0", "https://model_signing/Digests/v0.1")
+PREDICATE_V1 = "https://model_signing/signature/v1.0"
+PREDICATE_V020 = (
+    "https://model_signing/Digests/v0.1"  # model_signing 0.2.0: files listed as subjects
+)
+PREDICATE_TYPES = (PREDICATE_V1, PREDICATE_V020)
+# Other predicates model_signing 0.2.0 could write; model_signing >= 1.0 verifies none of them.
+PREDICATES_V020_UNSUPPORTED = tuple(
+    f"https://model_signing/{name}/v0.1"
+    for name in ("Digest", "DigestOfDigests", "DigestOfShardDigests", "ShardDigests")
+)
 STATEMENT_TYPES = ("https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1")
 HASHES = ("sha256", "blake2b")
 ALWAYS_IGNORED = (".git", ".gitattributes", ".gitignore", ".github", "model.sig")
@@ -59,6 +68,13 @@ def parse_statement(payload: bytes) -> Manifest:
         raise ManifestError("signed payload is not JSON") from None
     if not isinstance(doc, dict) or doc.get("_type") not in STATEMENT_TYPES:
         raise ManifestError("signed payload is not an in-toto statement")
+    if doc.get("predicateType") in PREDICATES_V020_UNSUPPORTED:
+        raise ManifestError(
+            f"model_signing 0.2.0 predicate {doc['predicateType']} is not supported "
+            "(model_signing >= 1.0 verifies only its Digests/v0.1 files manifest)"
+        )
+    if doc.get("predicateType") == PREDICATE_V020:
+        return _v020_manifest(doc)
     if doc.get("predicateType") not in PREDICATE_TYPES:
         raise ManifestError(
             f"predicate type {str(doc.get('predicateType'))[:80]!r} is not model signing"
@@ -100,6 +116,28 @@ def parse_statement(payload: bytes) -> Manifest:
         out[name] = digest
     _check_subject(doc, out)
     return Manifest(str(method), hash_type, tuple(ignore), out)
+
+
+def _v020_manifest(doc: dict[str, object]) -> Manifest:
+    """model_signing 0.2.0: each file is a subject with its sha256; nothing else is recorded."""
+    subjects = doc.get("subject")
+    if not isinstance(subjects, list) or len(subjects) > MAX_RESOURCES:
+        raise ManifestError("the 0.2.0 statement lists no files as subjects")
+    out: dict[str, str] = {}
+    for subject in subjects:
+        name = subject.get("name") if isinstance(subject, dict) else None
+        digest = subject.get("digest") if isinstance(subject, dict) else None
+        sha = digest.get("sha256") if isinstance(digest, dict) else None
+        if not isinstance(name, str) or not _safe_name(name):
+            raise ManifestError(
+                f"subject {str(name)[:100]!r} is not a path inside the model folder"
+            )
+        if name in out:
+            raise ManifestError(f"subject {name[:100]!r} is listed twice")
+        if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
+            raise ManifestError(f"subject {name[:100]!r} has no sha256 digest")
+        out[name] = sha
+    return Manifest("files", "sha256", (), out)
 
 
 def _check_subject(doc: dict[str, object], resources: Mapping[str, str]) -> None:
@@ -178,10 +216,15 @@ def _shards_match(path: Path, ranges: list[tuple[int, int, str]], hash_type: str
 
 
 def compare(
-    manifest: Manifest, root: Path, signature: Path, known: Mapping[str, str] | None = None
+    manifest: Manifest,
+    root: Path,
+    signature: Path,
+    known: Mapping[str, str] | None = None,
+    ignore: tuple[str, ...] = (),
 ) -> Comparison:
-    """Hash what is on disk (reusing `known` sha256 digests) and compare it with the manifest."""
-    present = folder_files(root, manifest.ignore_paths, signature)
+    """Hash what is on disk (reusing `known` sha256 digests) and compare it with the manifest;
+    `ignore` adds the verifier's own ignored paths to those the signature records."""
+    present = folder_files(root, (*manifest.ignore_paths, *ignore), signature)
     base = root if root.is_dir() else root.parent
     if manifest.method == "shards":
         expected: dict[str, object] = dict(_shards(manifest))

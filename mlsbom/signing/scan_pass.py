@@ -25,8 +25,11 @@ def has_signatures(targets: Sequence[str], files: Mapping[ArtifactRef, Path]) ->
     `find_signatures` will use (at a folder target's root, or the target itself)."""
     roots = {file_key(Path(t) / OMS_NAME) for t in targets if "://" not in t}
     roots |= {file_key(Path(t)) for t in targets if t.endswith(OMS_NAME)}
+    from mlsbom.signing.attestation import ATTESTATION_SUFFIXES
+
     return any(
-        path.name.endswith(DETACHED_SUFFIXES) or (path.name == OMS_NAME and file_key(path) in roots)
+        path.name.endswith((*DETACHED_SUFFIXES, *ATTESTATION_SUFFIXES))
+        or (path.name == OMS_NAME and file_key(path) in roots)
         for path in files.values()
     )
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import importlib.resources
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from mlsbom.signing.envelope import Envelope, pae
+from mlsbom.signing.envelope import Envelope, signed_forms
+from mlsbom.signing.errors import SignatureError, clean_message
 from mlsbom.signing.signers import Signer
 
 _ISSUER_OIDS = ("1.3.6.1.4.1.57264.1.8", "1.3.6.1.4.1.57264.1.1")
@@ -33,14 +31,6 @@ class Verified:
     issuer: str | None
     payload: bytes | None
     note: str = ""
-
-
-class SignatureError(Exception):
-    """The signature cannot be verified; `status` is `invalid`, `untrusted` or `unchecked`."""
-
-    def __init__(self, status: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _nobody(signers: Sequence[Signer]) -> str:
@@ -70,119 +60,53 @@ def production_root() -> Path:
     raise FileNotFoundError("sigstore-python's embedded trust root was not found")
 
 
-def _verify_with_key(key: object, signature: bytes, data: bytes) -> bool:
-    try:
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            algo = hashes.SHA384() if key.curve.key_size >= 384 else hashes.SHA256()
-            key.verify(signature, data, ec.ECDSA(algo))
-        elif isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(key, ed25519.Ed25519PublicKey):
-            key.verify(signature, data)
-        else:
-            return False
-    except InvalidSignature:
-        return False
-    return True
+def verify_public_key(
+    env: Envelope, signers: Sequence[Signer], trusted_root: Path | None, digest: bytes | None
+) -> Verified:
+    """A managed-key signature (DSSE or message signature) against the `--key`s given."""
+    from mlsbom.signing.key_bundle import verify_key_bundle
 
-
-def _signed_data(env: Envelope) -> bytes:
-    if env.payload is None or env.payload_type is None:
-        raise SignatureError("invalid", "bundle has no DSSE envelope to verify")
-    return pae(env.payload_type, env.payload)
-
-
-def verify_public_key(env: Envelope, signers: Sequence[Signer]) -> Verified:
-    keys = [s for s in signers if s.key_pem]
+    keys = [s.key_pem for s in signers if s.key_pem]
     if not keys:
-        raise SignatureError(_nobody(signers), "key-based signature: give --key PEM to verify it")
-    data = _signed_data(env)
-    for signer in keys:
-        try:
-            key = serialization.load_pem_public_key(signer.key_pem or b"")
-        except ValueError:
-            raise SignatureError("invalid", "an accepted key is not a PEM public key") from None
-        if any(_verify_with_key(key, sig, data) for sig in env.signatures):
-            return Verified("verified", f"public key {_key_id(key)}", None, env.payload)
-    raise SignatureError("untrusted", "no accepted public key verifies the signature")
-
-
-def _key_id(key: object) -> str:
-    """First 16 hex digits of the SHA-256 of the key's DER SubjectPublicKeyInfo."""
-    if not isinstance(key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey)):
-        return "?"
-    der = key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(der).hexdigest()[:16]
-
-
-def _chain_ok(
-    leaf: x509.Certificate, pool: list[x509.Certificate], roots: list[x509.Certificate]
-) -> bool:
-    cert, seen = leaf, 0
-    while seen < 10:
-        seen += 1
-        for root in roots:
-            if cert.issuer == root.subject:
-                try:
-                    cert.verify_directly_issued_by(root)
-                    return True
-                except (ValueError, TypeError, InvalidSignature):
-                    continue
-        parent = next((c for c in pool if c.subject == cert.issuer and c is not cert), None)
-        if parent is None:
-            return False
-        try:
-            cert.verify_directly_issued_by(parent)
-        except (ValueError, TypeError, InvalidSignature):
-            return False
-        cert = parent
-    return False
+        hint = f" (key hint {env.key_hint})" if env.key_hint else ""
+        raise SignatureError(
+            _nobody(signers), f"signed with a managed key{hint}: give --key PEM to verify it"
+        )
+    root = trusted_root or production_root()
+    signer, payload = verify_key_bundle(env, keys, root, digest)
+    return Verified("verified", signer, None, payload)
 
 
 def verify_chain(env: Envelope, signers: Sequence[Signer]) -> Verified:
-    cas = [s for s in signers if s.ca_pem]
+    """A certificate-chain signature (model_signing `certificate`), see `chain`."""
+    from mlsbom.signing.chain import verify_leaf_chain
+    from mlsbom.signing.key_bundle import verifies
+
     try:
         certs = [x509.load_der_x509_certificate(der) for der in env.chain]
     except ValueError:
         raise SignatureError("invalid", "a certificate in the chain does not parse") from None
     leaf, pool = certs[0], certs[1:]
-    when = leaf.not_valid_before_utc
-    for c in certs:
-        if not c.not_valid_before_utc <= when <= c.not_valid_after_utc:
-            raise SignatureError(
-                "invalid", f"certificate {c.subject.rfc4514_string()} not valid then"
-            )
-    try:
-        usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
-        signs = usage.digital_signature
-    except x509.ExtensionNotFound:
-        signs = False
-    try:
-        eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        signs = signs or x509.oid.ExtendedKeyUsageOID.CODE_SIGNING in eku
-    except x509.ExtensionNotFound:
-        pass
-    if not signs:
+    key = leaf.public_key()
+    if not isinstance(key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey)):
+        raise SignatureError("invalid", f"the signing certificate holds a {type(key).__name__}")
+    if not any(
+        verifies(key, sig, data, hash_name)
+        for data, hash_name in signed_forms(env)
+        for sig in env.signatures
+    ):
         raise SignatureError(
-            "invalid", "leaf certificate may not sign (no digitalSignature/codeSigning)"
+            "invalid", "the signature does not verify with the signing certificate"
         )
-    data = _signed_data(env)
-    if not any(_verify_with_key(leaf.public_key(), sig, data) for sig in env.signatures):
-        raise SignatureError("invalid", "signature does not verify with the leaf certificate")
     who, by = leaf.subject.rfc4514_string(), leaf.issuer.rfc4514_string()
-    for signer in cas:
-        try:
-            roots = x509.load_pem_x509_certificates(signer.ca_pem or b"")
-        except ValueError:
-            raise SignatureError(
-                "invalid", "an accepted CA file holds no PEM certificate"
-            ) from None
-        if _chain_ok(leaf, pool, roots):
-            return Verified("verified", who, by, env.payload)
-    why = "the chain does not lead to an accepted CA certificate"
-    return _not_accepted(signers, cas, "--cert-chain", why, Verified("", who, by, env.payload))
+    cas = [s.ca_pem for s in signers if s.ca_pem]
+    if not cas:
+        valid = Verified("", who, by, env.payload)
+        return _not_accepted(signers, [], "--cert-chain", "", valid)
+    ok, why = verify_leaf_chain(leaf, pool, cas, leaf.not_valid_before_utc)
+    if ok:
+        return Verified("verified", who, by, env.payload, note=f"chain ends at {why}")
+    return _not_accepted(signers, signers, "--cert-chain", why, Verified("", who, by, env.payload))
 
 
 def _identity(cert: x509.Certificate) -> tuple[str, str | None]:
@@ -248,12 +172,16 @@ def verify_keyless(
     try:
         bundle = Bundle.from_json(env.raw)
     except (SigstoreError, ValueError) as exc:
-        raise SignatureError("invalid", f"sigstore rejects the bundle: {exc}") from None
+        raise SignatureError(
+            "invalid", f"sigstore rejects the bundle: {clean_message(exc)}"
+        ) from None
     signer, issuer = _identity(bundle.signing_certificate)
     try:
         root = TrustedRoot.from_file(str(trusted_root or production_root()))
     except (SigstoreError, ValueError, OSError) as exc:
-        raise SignatureError("invalid", f"the trusted root does not load: {exc}") from None
+        raise SignatureError(
+            "invalid", f"the trusted root does not load: {clean_message(exc)}"
+        ) from None
     verifier = Verifier(trusted_root=root)
     judge = _IdentityJudge(signers)
     try:
@@ -265,9 +193,10 @@ def verify_keyless(
         else:
             raise SignatureError("invalid", "nothing to verify the message signature against")
     except SigstoreError as exc:
-        raise SignatureError("invalid", f"{exc}") from None
+        raise SignatureError("invalid", clean_message(exc)) from None
     if judge.accepted:
         return Verified("verified", signer, issuer, env.payload)
-    why = "not an accepted --identity/--issuer"
+    wanted = [f"{s.identity} ({s.issuer})" for s in signers if s.identity and s.issuer]
+    why = f"expected {' or '.join(wanted)}" if wanted else "not an accepted --identity/--issuer"
     valid = Verified("", signer, issuer, env.payload)
     return _not_accepted(signers, signers, "--identity/--issuer", why, valid)
