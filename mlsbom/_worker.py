@@ -44,7 +44,13 @@ def config_to_json(config: ScanConfig) -> dict[str, Any]:
     return {"limits": dump(config.limits), "explain": config.explain}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Serve files until stdin closes; end with the parent whose pid is the first argument."""
+    from mlsbom.lifetime import die_with_parent
+
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0].isdigit():
+        die_with_parent(int(args[0]))
     from mlsbom.engine import _scan_file
     from mlsbom.rules import load_rules
 

@@ -16,24 +16,44 @@ changed.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from mlsbom.hash_child import CHUNK, PREFETCHED, Child, default_workers, identity, spawn
+from mlsbom.hash_child import (
+    CHUNK,
+    PREFETCHED,
+    ChangedWhileRead,
+    Child,
+    default_workers,
+    identity,
+    spawn,
+)
 from mlsbom.regular_file import regular_fd
 
 THREAD_CHUNK = 8 << 20  # fewer GIL round trips where threads of this process hash
 
 
 def sha256_file(path: Path, chunk: int = CHUNK) -> str:
-    """Hex SHA-256 of a file, streamed through one reused buffer."""
+    """Hex SHA-256 of a file, streamed through one reused buffer; ChangedWhileRead if its size,
+    times or inode changed meanwhile (those bytes never existed as a whole)."""
     h = hashlib.sha256()
     buf = bytearray(chunk)
     view = memoryview(buf)
+    total = 0
     with open(regular_fd(path), "rb", buffering=0) as f:
+        before = os.fstat(f.fileno())
         while n := f.readinto(buf):
             h.update(view[:n])
+            total += n
+        after = os.fstat(f.fileno())
+    if _ident(before) != _ident(after) or total != before.st_size:
+        raise ChangedWhileRead(0, f"the file changed while it was hashed: {path}")
     return h.hexdigest()
+
+
+def _ident(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 class Hasher:

@@ -160,6 +160,7 @@ def _scan_parallel(
     import threading
 
     from mlsbom._worker import config_to_json, item_to_json
+    from mlsbom.lifetime import track_popen, untrack
     from mlsbom.serial import SerialError, load_results
 
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
@@ -169,13 +170,14 @@ def _scan_parallel(
     header = json.dumps(config_to_json(config)) + "\n"
 
     def work() -> None:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mlsbom._worker"],
+        proc = subprocess.Popen(  # noqa: S603 - our own worker; it ends with us (lifetime.py)
+            [sys.executable, "-m", "mlsbom._worker", str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         assert proc.stdin is not None and proc.stdout is not None
+        track_popen(proc)
         try:
             proc.stdin.write(header)
             while True:
@@ -193,6 +195,7 @@ def _scan_parallel(
         finally:
             proc.stdin.close()
             proc.wait()
+            untrack(proc.pid)
 
     threads = [threading.Thread(target=work) for _ in range(min(config.jobs, len(items)))]
     for t in threads:
