@@ -24,10 +24,11 @@ from mlsbom.facts import (
     LimitExceeded,
     Unreadable,
 )
+from mlsbom.file_guard import scan_pinned
 from mlsbom.hub import cache
 from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
 from mlsbom.prescan import Walked, start
-from mlsbom.result_cache import ResultCache
+from mlsbom.result_cache import ResultCache, open_cache
 from mlsbom.rules import RuleSet, load_rules
 from mlsbom.signing.scan_pass import attach
 from mlsbom.sources import FileSource, Source, SourceError, SourceLimit
@@ -66,7 +67,7 @@ def scan(
 
         warm_up()  # sigstore's import overlaps the hashing threads
     results: list[ArtifactResult] = []
-    store = ResultCache(config) if config.cache else None  # one fingerprint for all targets
+    store = open_cache(config) if config.cache else None  # one fingerprint for all targets
     if config.progress is not None:
         config.progress.start(len(items), sum(i.size or 0 for i in items))
     for target, found in walked:
@@ -98,26 +99,14 @@ def _scan_items(
 ) -> list[ArtifactResult]:
     """Every artefact of one target's files, members included; local files in `config.jobs`
     worker processes when there are several (the output is the same as with one)."""
-    found = [store.get(i) if store else None for i in items]
-    todo = [i for i, hit in zip(items, found, strict=True) if hit is None]
-    local = [i for i in todo if i.source is None or isinstance(i.source, FileSource)]
-    if config.jobs > 1 and len(local) > 1 and len(local) == len(todo):
-        scanned = _scan_parallel(todo, config, rules)
-    else:
-        scanned = []
-        for item in todo:
-            scanned.extend(_scan_file(item, config, rules))
-            _advance(config, item)
-    by_path: dict[str, list[ArtifactResult]] = {}
-    for r in scanned:
-        by_path.setdefault(r.ref.path, []).append(r)
-    out: list[ArtifactResult] = []
-    for item, hit in zip(items, found, strict=True):
-        results = hit if hit is not None else by_path.get(item.ref.path, [])
-        if hit is None and store is not None:
-            store.put(item, results)
-        out.extend(results)
-    return out
+    local = [i for i in items if i.source is None or isinstance(i.source, FileSource)]
+    if config.jobs > 1 and len(local) > 1 and len(local) == len(items):
+        return _scan_parallel(items, config, rules, store)
+    scanned = []
+    for item in items:
+        scanned.extend(_scan_file(item, config, rules, store))
+        _advance(config, item)
+    return scanned
 
 
 def _advance(config: ScanConfig, item: WalkItem) -> None:
@@ -125,10 +114,13 @@ def _advance(config: ScanConfig, item: WalkItem) -> None:
         config.progress.advance(item.size or 0)
 
 
-def _scan_file(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
-    """One walked file and its members (depth first), bounded by max_artifacts."""
+def _scan_file(
+    item: WalkItem, config: ScanConfig, rules: RuleSet, store: ResultCache | None = None
+) -> list[ArtifactResult]:
+    """One walked file and its members (depth first), bounded by max_artifacts; read through
+    one pinned descriptor, checked for changes, cached with `store` (file_guard.py)."""
     with quiet_parsing():  # detection, analysis and explanation alike
-        return _scan_members(item, config, rules)
+        return scan_pinned(item, lambda i: _scan_members(i, config, rules), rules, store)
 
 
 def _scan_members(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
@@ -149,7 +141,7 @@ def _scan_members(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[Ar
 
 
 def _scan_parallel(
-    items: list[WalkItem], config: ScanConfig, rules: RuleSet
+    items: list[WalkItem], config: ScanConfig, rules: RuleSet, store: ResultCache | None
 ) -> list[ArtifactResult]:
     """Files spread over `mlsbom._worker` processes (JSON over pipes, never pickle); a file
     whose worker fails is scanned here instead, so the output matches a single process."""
@@ -167,7 +159,7 @@ def _scan_parallel(
     for n in range(len(items)):
         todo.put(n)
     done: dict[int, list[ArtifactResult]] = {}
-    header = json.dumps(config_to_json(config)) + "\n"
+    header = json.dumps(config_to_json(dataclasses.replace(config, cache=bool(store)))) + "\n"
 
     def work() -> None:
         proc = subprocess.Popen(  # noqa: S603 - our own worker; it ends with us (lifetime.py)
@@ -190,7 +182,7 @@ def _scan_parallel(
                     proc.stdin.flush()
                     done[n] = load_results(json.loads(proc.stdout.readline()))
                 except (OSError, ValueError, SerialError):
-                    done[n] = _scan_file(items[n], config, rules)
+                    done[n] = _scan_file(items[n], config, rules, store)
                 _advance(config, items[n])
         finally:
             proc.stdin.close()

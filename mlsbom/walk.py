@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mlsbom.errors import TargetError
 from mlsbom.facts import Fact, NotRegularFile, SymlinkOutsideRoot, Unreadable
+from mlsbom.hash_child import Identity
 from mlsbom.hub.cache import layout, snapshot_target
 from mlsbom.models import ArtifactRef, Format
 from mlsbom.sources import FileSource, Source
@@ -26,6 +27,7 @@ class WalkItem:
     size: int | None
     facts: tuple[Fact, ...] = ()
     format: Format | None = None  # preset for pseudo artefacts (Format.REPOSITORY)
+    identity: Identity | None = None  # the file as walked: a later read must see the same one
 
 
 def _display(target: str, rel: str) -> str:
@@ -65,7 +67,8 @@ def _item(
         if stat.S_ISDIR(st.st_mode):
             return None  # its contents are walked where they really are
     if stat.S_ISREG(st.st_mode):
-        return WalkItem(ref, FileSource(Path(path), st.st_size), st.st_size)
+        ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        return WalkItem(ref, FileSource(Path(path), st.st_size), st.st_size, identity=ident)
     if stat.S_ISDIR(st.st_mode):
         return None
     return WalkItem(ref, None, None, (NotRegularFile(_file_type(st.st_mode)),))
