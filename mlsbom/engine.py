@@ -24,7 +24,8 @@ from mlsbom.facts import (
     LimitExceeded,
     Unreadable,
 )
-from mlsbom.file_guard import scan_pinned
+from mlsbom.file_guard import changed_while_hashed, scan_pinned
+from mlsbom.hash_child import ChangedWhileRead
 from mlsbom.hub import cache
 from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
 from mlsbom.prescan import Walked, start
@@ -83,7 +84,7 @@ def scan(
         for module in config.prepare:  # imports overlap the hashing still under way
             importlib.import_module(module)
         digests = hasher.results()
-        results = _with_digests(results, files, digests)
+        results = _with_digests(results, files, digests, rules)
         if signed:
             results = attach(targets, results, files, digests, config.signatures, rules)
         for target in cached:  # blobs re-hashed and compared with their names
@@ -201,10 +202,14 @@ def _with_digests(
     results: list[ArtifactResult],
     files: dict[ArtifactRef, Path],
     digests: Mapping[Path, str | OSError],
+    rules: RuleSet,
 ) -> list[ArtifactResult]:
+    """Each file's digest; a file that changed while hashed gets none, and a finding."""
     out = []
     for r in results:
         digest = digests.get(files[r.ref]) if r.ref in files else None
+        if isinstance(digest, ChangedWhileRead):
+            r = changed_while_hashed(r, digest, rules)
         out.append(dataclasses.replace(r, sha256=digest) if isinstance(digest, str) else r)
     return out
 

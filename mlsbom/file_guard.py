@@ -65,3 +65,11 @@ def with_fact(results: list[ArtifactResult], fact: Fact, rules: RuleSet) -> list
     findings = sorted([*top.findings, *rules.judge([fact], top.ref)], key=lambda f: f.sort_key())
     changed = dataclasses.replace(top, facts=(*top.facts, fact), findings=tuple(findings))
     return [changed, *results[1:]]
+
+
+def changed_while_hashed(result: ArtifactResult, error: OSError, rules: RuleSet) -> ArtifactResult:
+    """A file whose digest was refused (hash_child.ChangedWhileRead): a `file-changed` finding,
+    unless its analysis already reported one."""
+    if any(isinstance(f, FileChanged) for f in result.facts):
+        return result
+    return with_fact([result], FileChanged(str(error.strerror or error)), rules)[0]
