@@ -416,3 +416,24 @@ def test_concurrent_scans_sharing_a_cache_agree(model: Path, tmp_path: Path) -> 
     assert again.stdout in outs
     assert not list((tmp_path / "shared").rglob(".tmp-*"))
     assert not list((tmp_path / "shared").glob(".key-*"))
+
+
+def test_entry_planted_between_hash_and_lookup_is_rejected(
+    model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A racing writer drops entries into place right after the digest, before the lookup."""
+    genuine = _benign_entry(model, tmp_path)  # authentic, for other content
+    evil = model / "evil.pkl"
+    target = _entry_path(evil)
+    original = Pinned.digest
+
+    def digest(self: Pinned) -> str:
+        key = original(self)
+        if self.path == evil:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(genuine.replace(b"model.pkl", b"evil.pkl"))
+            os.chmod(target, 0o600)
+        return key
+
+    monkeypatch.setattr(Pinned, "digest", digest)
+    assert "pickle-dangerous-import" in json_scan(str(model), "--cache")

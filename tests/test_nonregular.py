@@ -128,3 +128,25 @@ def test_unreadable_folder_fails_closed(tmp_path: Path) -> None:
         os.chmod(model / "locked", 0o700)
     assert done.returncode == 1
     assert "unreadable" in done.stdout
+
+
+def test_unreadable_folder_fails_closed_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same without needing a non-root user: the folder cannot be listed."""
+    from mlsbom import walk
+    from mlsbom.config import ScanConfig
+    from mlsbom.engine import scan
+
+    (tmp_path / "locked").mkdir()
+    real = os.scandir
+
+    def scandir(path: str) -> object:
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(walk.os, "scandir", scandir)
+    result = scan([str(tmp_path)], ScanConfig())
+    assert [f.rule_id for f in result.findings] == ["unreadable"]
+    assert result.findings[0].severity.label == "high"
