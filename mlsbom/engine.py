@@ -168,6 +168,7 @@ def _scan_parallel(
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # Ctrl-C reaches us, and we stop it
         )
         assert proc.stdin is not None and proc.stdout is not None
         track_popen(proc)

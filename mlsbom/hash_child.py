@@ -169,6 +169,7 @@ def _posix_spawn(argv: list[str], data: bytes) -> Callable[[], bytes]:
                 (os.POSIX_SPAWN_DUP2, child_out, 1),
                 (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
             ],
+            setpgroup=0,  # its own process group: Ctrl-C reaches mlsbom, which stops it
         )
     except BaseException:
         for fd in (child_in, to_child, from_child, child_out):
@@ -209,7 +210,11 @@ def _popen(argv: list[str], data: bytes) -> Callable[[], bytes]:
     import subprocess
 
     proc = subprocess.Popen(  # noqa: S603 - our own stdlib-only code; paths go to stdin
-        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     assert proc.stdin is not None and proc.stdout is not None
     out = proc.stdout

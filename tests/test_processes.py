@@ -92,6 +92,7 @@ def _start(*args: str) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, as a shell's foreground job
     )
 
 
@@ -106,6 +107,19 @@ def test_signal_stops_the_scan_and_its_workers(
     assert proc.returncode == code, err
     assert b"Traceback" not in err and b"Aborted" not in err
     assert _all_gone(workers), [_cmdline(p) for p in workers]
+
+
+def test_ctrl_c_to_the_whole_process_group(busy_folder: Path, huge: Path, tmp_path: Path) -> None:
+    """A terminal's Ctrl-C signals the foreground group: one clean exit 130, no tracebacks."""
+    bom = str(tmp_path / "bom.json")
+    proc = _start("scan", "--jobs", "2", str(busy_folder), str(huge), "--sbom", bom)
+    children = _wait_for_children(proc, "mlsbom._worker", 2)
+    children += _wait_for_children(proc, "hashlib", 1)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err and b"KeyboardInterrupt" not in err
+    assert _all_gone(children)
 
 
 def test_a_killed_scan_takes_its_workers_with_it(busy_folder: Path) -> None:
