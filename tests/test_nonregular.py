@@ -150,3 +150,33 @@ def test_unreadable_folder_fails_closed_in_process(
     result = scan([str(tmp_path)], ScanConfig())
     assert [f.rule_id for f in result.findings] == ["unreadable"]
     assert result.findings[0].severity.label == "high"
+
+
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("scan", "--policy", "{s}", "{model}"),
+        ("scan", "--key", "{s}", "{model}"),
+        ("scan", "--cert-chain", "{s}", "{model}"),
+        ("verify", "--signature", "{s}", "{model}"),
+        ("verify", "--trusted-root", "{s}", "--signature", "{sig}", "{model}"),
+    ],
+    ids=["policy", "key", "cert-chain", "signature", "trusted-root"],
+)
+def test_special_files_given_to_options_never_block(
+    tmp_path: Path, special: str, args: tuple[str, ...]
+) -> None:
+    """Policies, keys, certificates, signatures and trust roots are read only if regular."""
+    os.mkfifo(tmp_path / "fifo")
+    model = tmp_path / "model.bin"
+    model.write_bytes(b"\x80\x04K\x01.")
+    sig = tmp_path / "model.bin.sigstore.json"
+    sig.write_text("{}")
+    path = str(tmp_path / "fifo") if special == "fifo" else special
+    done = mlsbom(
+        *(a.format(s=path, model=model, sig=sig) for a in args),
+        cwd=tmp_path,
+    )
+    assert done.returncode in (1, 2), (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr

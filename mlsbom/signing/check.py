@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mlsbom.digests import Hasher, sha256_file
 from mlsbom.facts import Fact
+from mlsbom.regular_file import read_regular
 from mlsbom.signing.envelope import BundleError, Envelope, parse_bundle
 from mlsbom.signing.manifest import PREDICATE_TYPES, ManifestError, compare, parse_statement
 from mlsbom.signing.signers import SignerPolicy
@@ -113,7 +114,7 @@ def check_model_sig(
     `known` maps paths relative to the folder to sha256 digests already computed by the scan.
     """
     try:
-        env = parse_bundle(sig.read_bytes())
+        env = parse_bundle(read_regular(sig))
     except (BundleError, OSError) as exc:
         return _failed("malformed", root, exc)
     from mlsbom.signing.verify import SignatureError
@@ -151,7 +152,7 @@ def check_detached(
         return [SignatureCheck("invalid", "unknown", "", "", str(artifact), 0, 1,
                                "the signed file is missing"), missing]  # fmt: skip
     try:
-        env = parse_bundle(bundle_path.read_bytes())
+        env = parse_bundle(read_regular(bundle_path))
         digest = bytes.fromhex(known or sha256_file(artifact))
     except (BundleError, OSError) as exc:
         return _failed("malformed", artifact, exc)
@@ -180,7 +181,7 @@ def check_signature(
     """Verify a signature file named by the user: a model-signing statement (model.sig) or a
     detached bundle over one file, told apart by what it signs."""
     try:
-        env = parse_bundle(sig.read_bytes())
+        env = parse_bundle(read_regular(sig))
     except (BundleError, OSError) as exc:
         return _failed("malformed", covers, exc)
     if env.payload is not None and _is_model_signing(env.payload):

@@ -14,6 +14,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
+from mlsbom.regular_file import require_regular
 from mlsbom.signing.envelope import Envelope, pae
 from mlsbom.signing.signers import Signer
 
@@ -251,7 +252,9 @@ def verify_keyless(
         raise SignatureError("invalid", f"sigstore rejects the bundle: {exc}") from None
     signer, issuer = _identity(bundle.signing_certificate)
     try:
-        root = TrustedRoot.from_file(str(trusted_root or production_root()))
+        path = trusted_root or production_root()
+        require_regular(path)  # a FIFO or /dev/zero must not block or exhaust us
+        root = TrustedRoot.from_file(str(path))
     except (SigstoreError, ValueError, OSError) as exc:
         raise SignatureError("invalid", f"the trusted root does not load: {exc}") from None
     verifier = Verifier(trusted_root=root)
