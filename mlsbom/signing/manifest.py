@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlsbom.regular_file import regular_fd
+
 PREDICATE_TYPES = ("https://model_signing/signature/v1.0", "https://model_signing/Digests/v0.1")
 STATEMENT_TYPES = ("https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1")
 HASHES = ("sha256", "blake2b")
@@ -140,7 +142,7 @@ def folder_files(root: Path, ignore: tuple[str, ...], signature: Path) -> list[s
 
 def _digest(path: Path, hash_type: str, start: int = 0, end: int | None = None) -> str:
     h = hashlib.new(hash_type)
-    with open(path, "rb") as f:
+    with open(regular_fd(path), "rb") as f:  # a FIFO among the signed files must not block
         f.seek(start)
         remaining = None if end is None else end - start
         while remaining is None or remaining > 0:
