@@ -74,7 +74,7 @@ class Pinned:
                 self._kept.move_to_end(index)
                 return kept
             want = max(0, min(BLOCK, self.size - index * BLOCK))
-            data = os.pread(self._fd, want, index * BLOCK)
+            data = _read_at(self._fd, want, index * BLOCK)
             if len(data) != want:
                 raise self._fail(f"block {index} is {len(data)} bytes, {want} expected")
             digest = hashlib.sha256(data).digest()
@@ -104,6 +104,24 @@ class Pinned:
 
     def open(self) -> BinaryIO:
         return cast(BinaryIO, io.BufferedReader(_Reader(self), READ_BUFFER))
+
+
+def _read_at(fd: int, want: int, offset: int) -> bytes:
+    """Up to `want` bytes at `offset` (fewer only at the end of the file); the caller holds the
+    lock, so the seek-and-read fallback where `os.pread` is missing (Windows) is safe too."""
+    parts: list[bytes] = []
+    got = 0
+    while got < want:
+        if hasattr(os, "pread"):
+            chunk = os.pread(fd, want - got, offset + got)
+        else:
+            os.lseek(fd, offset + got, os.SEEK_SET)
+            chunk = os.read(fd, want - got)
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 class _Reader(io.RawIOBase):

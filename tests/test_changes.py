@@ -214,3 +214,32 @@ def _wait_until_open(path: Path) -> None:
                     pass
         time.sleep(0.01)
     pytest.skip("the child was never seen reading the file")
+
+
+def test_pinned_reads_are_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seeks and reads of every size across block edges return exactly the file's bytes."""
+    import random
+
+    monkeypatch.setattr(pinned, "BLOCK", 4096)
+    monkeypatch.setattr(pinned, "KEEP", 2)
+    data = random.Random(7).randbytes(4096 * 5 + 123)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    rnd = random.Random(8)
+    with pinned.Pinned(path) as p:
+        f = p.open()
+        assert f.read() == data and f.read(10) == b""
+        for _ in range(300):
+            where = rnd.randrange(len(data) + 50)
+            n = rnd.choice([0, 1, 7, 4095, 4096, 4097, 20_000])
+            f.seek(where)
+            assert f.read(n) == data[where : where + n]
+        assert f.seek(-5, os.SEEK_END) == len(data) - 5 and f.read() == data[-5:]
+        key = p.digest()
+        assert p.check() is None
+    path.write_bytes(data[:-1] + b"!")
+    with pinned.Pinned(path) as p:
+        assert p.digest() != key
+    path.write_bytes(data)
+    with pinned.Pinned(path) as p:
+        assert p.digest() == key
