@@ -15,6 +15,7 @@ import click
 
 from mlsbom.errors import MlsbomError
 from mlsbom.facts import Fact
+from mlsbom.regular_file import read_regular
 from mlsbom.reporters.escape import json_tree, printable
 from mlsbom.serial import dump
 from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch
@@ -107,8 +108,8 @@ def signer_policy(
         )
     pairs = [(i, issuers[0] if len(issuers) == 1 else issuers[n]) for n, i in enumerate(identities)]
     try:
-        key_pems = [k.read_bytes() for k in keys]
-        ca_pems = [c.read_bytes() for c in cert_chains]
+        key_pems = [read_regular(k) for k in keys]  # a FIFO or device must not block us
+        ca_pems = [read_regular(c) for c in cert_chains]
     except OSError as exc:
         raise MlsbomError(f"cannot read {exc.filename}: {exc.strerror}") from None
     for path, pem in (*zip(keys, key_pems, strict=True), *zip(cert_chains, ca_pems, strict=True)):

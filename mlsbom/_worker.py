@@ -28,6 +28,7 @@ def item_to_json(item: WalkItem) -> dict[str, Any]:
         "size": item.size,
         "facts": dump(item.facts),
         "format": item.format.value if item.format else None,
+        "identity": list(item.identity) if item.identity else None,
     }
 
 
@@ -37,15 +38,24 @@ def item_from_json(doc: dict[str, Any]) -> WalkItem:
     source = FileSource(Path(path), doc["size"]) if isinstance(path, str) else None
     facts = tuple(load_fact(f) for f in doc["facts"])
     fmt = Format(doc["format"]) if doc["format"] else None
-    return WalkItem(ref, source, doc["size"], facts, fmt)
+    ident = doc.get("identity")
+    identity = _load_as(tuple[int, int, int, int, int], ident) if ident else None
+    return WalkItem(ref, source, doc["size"], facts, fmt, identity)
 
 
 def config_to_json(config: ScanConfig) -> dict[str, Any]:
-    return {"limits": dump(config.limits), "explain": config.explain}
+    return {"limits": dump(config.limits), "explain": config.explain, "cache": config.cache}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Serve files until stdin closes; end with the parent whose pid is the first argument."""
+    from mlsbom.lifetime import die_with_parent
+
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0].isdigit():
+        die_with_parent(int(args[0]))
     from mlsbom.engine import _scan_file
+    from mlsbom.result_cache import open_cache
     from mlsbom.rules import load_rules
 
     rules = load_rules()
@@ -53,11 +63,13 @@ def main() -> int:
     if not first:
         return 0
     doc = json.loads(first)
-    config = ScanConfig(limits=_load_as(Limits, doc["limits"]), explain=bool(doc["explain"]))
+    limits = _load_as(Limits, doc["limits"])
+    config = ScanConfig(limits=limits, explain=bool(doc["explain"]), cache=bool(doc.get("cache")))
+    store = open_cache(config) if config.cache else None  # the parent checked it is usable
     cap_address_space(config.limits.max_address_space)
     for line in sys.stdin:
         item = item_from_json(json.loads(line))
-        sys.stdout.write(json.dumps(dump(_scan_file(item, config, rules))) + "\n")
+        sys.stdout.write(json.dumps(dump(_scan_file(item, config, rules, store))) + "\n")
         sys.stdout.flush()
     return 0
 

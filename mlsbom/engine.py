@@ -24,10 +24,12 @@ from mlsbom.facts import (
     LimitExceeded,
     Unreadable,
 )
+from mlsbom.file_guard import changed_while_hashed, scan_pinned
+from mlsbom.hash_child import ChangedWhileRead
 from mlsbom.hub import cache
 from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
 from mlsbom.prescan import Walked, start
-from mlsbom.result_cache import ResultCache
+from mlsbom.result_cache import ResultCache, open_cache
 from mlsbom.rules import RuleSet, load_rules
 from mlsbom.signing.scan_pass import attach
 from mlsbom.sources import FileSource, Source, SourceError, SourceLimit
@@ -66,7 +68,7 @@ def scan(
 
         warm_up()  # sigstore's import overlaps the hashing threads
     results: list[ArtifactResult] = []
-    store = ResultCache(config) if config.cache else None  # one fingerprint for all targets
+    store = open_cache(config) if config.cache else None  # one fingerprint for all targets
     if config.progress is not None:
         config.progress.start(len(items), sum(i.size or 0 for i in items))
     for target, found in walked:
@@ -82,7 +84,7 @@ def scan(
         for module in config.prepare:  # imports overlap the hashing still under way
             importlib.import_module(module)
         digests = hasher.results()
-        results = _with_digests(results, files, digests)
+        results = _with_digests(results, files, digests, rules)
         if signed:
             results = attach(targets, results, files, digests, config.signatures, rules)
         for target in cached:  # blobs re-hashed and compared with their names
@@ -98,26 +100,14 @@ def _scan_items(
 ) -> list[ArtifactResult]:
     """Every artefact of one target's files, members included; local files in `config.jobs`
     worker processes when there are several (the output is the same as with one)."""
-    found = [store.get(i) if store else None for i in items]
-    todo = [i for i, hit in zip(items, found, strict=True) if hit is None]
-    local = [i for i in todo if i.source is None or isinstance(i.source, FileSource)]
-    if config.jobs > 1 and len(local) > 1 and len(local) == len(todo):
-        scanned = _scan_parallel(todo, config, rules)
-    else:
-        scanned = []
-        for item in todo:
-            scanned.extend(_scan_file(item, config, rules))
-            _advance(config, item)
-    by_path: dict[str, list[ArtifactResult]] = {}
-    for r in scanned:
-        by_path.setdefault(r.ref.path, []).append(r)
-    out: list[ArtifactResult] = []
-    for item, hit in zip(items, found, strict=True):
-        results = hit if hit is not None else by_path.get(item.ref.path, [])
-        if hit is None and store is not None:
-            store.put(item, results)
-        out.extend(results)
-    return out
+    local = [i for i in items if i.source is None or isinstance(i.source, FileSource)]
+    if config.jobs > 1 and len(local) > 1 and len(local) == len(items):
+        return _scan_parallel(items, config, rules, store)
+    scanned = []
+    for item in items:
+        scanned.extend(_scan_file(item, config, rules, store))
+        _advance(config, item)
+    return scanned
 
 
 def _advance(config: ScanConfig, item: WalkItem) -> None:
@@ -125,10 +115,13 @@ def _advance(config: ScanConfig, item: WalkItem) -> None:
         config.progress.advance(item.size or 0)
 
 
-def _scan_file(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
-    """One walked file and its members (depth first), bounded by max_artifacts."""
+def _scan_file(
+    item: WalkItem, config: ScanConfig, rules: RuleSet, store: ResultCache | None = None
+) -> list[ArtifactResult]:
+    """One walked file and its members (depth first), bounded by max_artifacts; read through
+    one pinned descriptor, checked for changes, cached with `store` (file_guard.py)."""
     with quiet_parsing():  # detection, analysis and explanation alike
-        return _scan_members(item, config, rules)
+        return scan_pinned(item, lambda i: _scan_members(i, config, rules), rules, store)
 
 
 def _scan_members(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
@@ -149,7 +142,7 @@ def _scan_members(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[Ar
 
 
 def _scan_parallel(
-    items: list[WalkItem], config: ScanConfig, rules: RuleSet
+    items: list[WalkItem], config: ScanConfig, rules: RuleSet, store: ResultCache | None
 ) -> list[ArtifactResult]:
     """Files spread over `mlsbom._worker` processes (JSON over pipes, never pickle); a file
     whose worker fails is scanned here instead, so the output matches a single process."""
@@ -160,22 +153,25 @@ def _scan_parallel(
     import threading
 
     from mlsbom._worker import config_to_json, item_to_json
+    from mlsbom.lifetime import track_popen, untrack
     from mlsbom.serial import SerialError, load_results
 
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     for n in range(len(items)):
         todo.put(n)
     done: dict[int, list[ArtifactResult]] = {}
-    header = json.dumps(config_to_json(config)) + "\n"
+    header = json.dumps(config_to_json(dataclasses.replace(config, cache=bool(store)))) + "\n"
 
     def work() -> None:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mlsbom._worker"],
+        proc = subprocess.Popen(  # noqa: S603 - our own worker; it ends with us (lifetime.py)
+            [sys.executable, "-m", "mlsbom._worker", str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # Ctrl-C reaches us, and we stop it
         )
         assert proc.stdin is not None and proc.stdout is not None
+        track_popen(proc)
         try:
             proc.stdin.write(header)
             while True:
@@ -188,11 +184,12 @@ def _scan_parallel(
                     proc.stdin.flush()
                     done[n] = load_results(json.loads(proc.stdout.readline()))
                 except (OSError, ValueError, SerialError):
-                    done[n] = _scan_file(items[n], config, rules)
+                    done[n] = _scan_file(items[n], config, rules, store)
                 _advance(config, items[n])
         finally:
             proc.stdin.close()
             proc.wait()
+            untrack(proc.pid)
 
     threads = [threading.Thread(target=work) for _ in range(min(config.jobs, len(items)))]
     for t in threads:
@@ -206,10 +203,14 @@ def _with_digests(
     results: list[ArtifactResult],
     files: dict[ArtifactRef, Path],
     digests: Mapping[Path, str | OSError],
+    rules: RuleSet,
 ) -> list[ArtifactResult]:
+    """Each file's digest; a file that changed while hashed gets none, and a finding."""
     out = []
     for r in results:
         digest = digests.get(files[r.ref]) if r.ref in files else None
+        if isinstance(digest, ChangedWhileRead):
+            r = changed_while_hashed(r, digest, rules)
         out.append(dataclasses.replace(r, sha256=digest) if isinstance(digest, str) else r)
     return out
 

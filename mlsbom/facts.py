@@ -268,3 +268,12 @@ def fact_kinds() -> Mapping[str, type[Fact]]:
 def field_names(kind: type[Fact]) -> frozenset[str]:
     """The matchable field names of a fact class."""
     return frozenset(f.name for f in fields(kind))
+
+
+@dataclass(frozen=True, slots=True)
+class FileChanged(Fact):
+    """The file changed while it was scanned or hashed: what was analysed (or hashed) is not
+    one version of it, so neither the verdict nor a digest can stand for the file."""
+
+    kind: ClassVar[str] = "file-changed"
+    reason: str

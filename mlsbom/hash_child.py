@@ -5,14 +5,17 @@ and every import here delays the first byte hashed. pathlib and subprocess alone
 on POSIX the child is started with `os.posix_spawn` (subprocess is the fallback elsewhere).
 
 Protocol: NUL-separated paths on the child's stdin; one line per path on its stdout, in order:
-`ok <hex>` or `err <errno> <message>`.
+`ok <hex> <dev> <ino> <size> <mtime_ns> <ctime_ns>` (the file's identity, the same before and
+after the read), `chg <message>` (it changed while hashed: no digest, since those bytes never
+existed as a whole) or `err <errno> <message>`. The child ends with its parent (lifetime.py).
 """
 
 from __future__ import annotations
 
-import atexit
 import os
 import sys
+
+from mlsbom.lifetime import _RUNNING, stop_children, track, track_popen, untrack  # noqa: F401 - re-exported
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs 10 ms here
 if TYPE_CHECKING:
@@ -34,18 +37,30 @@ _MAX_PREFETCH = 64  # command-line files hashed ahead of the CLI
 # last behind many small files.
 SOURCE = r"""
 import hashlib, os, stat, sys, threading
+sys.path.append(%(root)r)  # appended: the standard library still comes first
+from mlsbom.lifetime import die_with_parent
+die_with_parent(%(parent)d)
+def ident(st):
+    numbers = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return " ".join(map(str, numbers))
 def one(path):
     try:
         fd = os.open(path, %(flags)d)  # O_NONBLOCK: a FIFO must not block us
         with open(fd, "rb", buffering=0) as f:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+            before = os.fstat(fd)
+            if not stat.S_ISREG(before.st_mode):
                 return "err 0 not a regular file"
             h = hashlib.sha256()
             buf = bytearray(%(chunk)d)
             view = memoryview(buf)
+            total = 0
             while n := f.readinto(buf):
                 h.update(view[:n])
-        return "ok " + h.hexdigest()
+                total += n
+            after = os.fstat(fd)
+        if ident(before) != ident(after) or total != before.st_size:
+            return "chg the file changed while it was hashed"
+        return "ok %%s %%s" %% (h.hexdigest(), ident(before))
     except OSError as exc:
         return "err %%d %%s" %% (exc.errno or 0, " ".join(str(exc.strerror or exc).split()))
 def size(path):
@@ -73,17 +88,22 @@ for t in threads:
 sys.stdout.write("".join(a + "\n" for a in answers))
 """
 
-Identity = tuple[int, int, int, int]
+Identity = tuple[int, int, int, int, int]
 Answer = str | OSError | None  # a digest, the child's error, or no (believable) answer
 
 
+class ChangedWhileRead(OSError):
+    """The file's size, times or inode changed while it was read: no digest of it is true."""
+
+
 def identity(path: str | os.PathLike[str]) -> Identity | None:
-    """Device, inode, size and modification time: the same file, unchanged."""
+    """Device, inode, size, modification and change time: the same file, unchanged (the change
+    time cannot be set back by the file's owner, unlike the modification time)."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def default_workers() -> int:
@@ -97,6 +117,7 @@ class Child:
         self._read = read
         self._count = count
         self._answers: list[Answer] | None = None
+        self._identities: list[Identity | None] = []
 
     def answers(self) -> list[Answer]:
         """One answer per path, in the order given (None where the child said nothing usable)."""
@@ -106,8 +127,15 @@ class Child:
             except OSError:
                 lines = []
             got = [_parse(line) for line in lines[: self._count]]
-            self._answers = got + [None] * (self._count - len(got))
+            missing = self._count - len(got)
+            self._answers = [a for a, _ in got] + [None] * missing
+            self._identities = [i for _, i in got] + [None] * missing
         return self._answers
+
+    def identity(self, index: int) -> Identity | None:
+        """The identity of the file the child hashed for path `index` (unchanged while hashed)."""
+        self.answers()
+        return self._identities[index]
 
 
 def spawn(paths: Sequence[str | os.PathLike[str]], workers: int) -> Child | None:
@@ -115,7 +143,9 @@ def spawn(paths: Sequence[str | os.PathLike[str]], workers: int) -> Child | None
     if not paths or not sys.executable or getattr(sys, "frozen", False):
         return None  # nothing to do, or no interpreter to start
     workers = max(1, min(workers, len(paths)))
-    code = SOURCE % {"chunk": CHUNK, "workers": workers, "flags": OPEN_FLAGS}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    values = {"chunk": CHUNK, "workers": workers, "flags": OPEN_FLAGS}
+    code = SOURCE % {**values, "root": root, "parent": os.getpid()}
     argv = [sys.executable, "-I", "-S", "-c", code]
     data = b"".join(os.fsencode(p) + b"\0" for p in paths)
     start = _posix_spawn if hasattr(os, "posix_spawn") else _popen
@@ -124,17 +154,6 @@ def spawn(paths: Sequence[str | os.PathLike[str]], workers: int) -> Child | None
     except (OSError, ValueError):
         return None
     return Child(read, len(paths))
-
-
-_RUNNING: dict[int, Callable[[], None]] = {}  # children not yet waited for: pid -> stop
-
-
-@atexit.register
-def stop_children() -> None:
-    """Stop children whose answers were never collected (an error, a usage mistake, Ctrl-C):
-    a multi-gigabyte file must not go on hashing after mlsbom has exited."""
-    for stop in list(_RUNNING.values()):
-        stop()
 
 
 def _posix_spawn(argv: list[str], data: bytes) -> Callable[[], bytes]:
@@ -150,6 +169,7 @@ def _posix_spawn(argv: list[str], data: bytes) -> Callable[[], bytes]:
                 (os.POSIX_SPAWN_DUP2, child_out, 1),
                 (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
             ],
+            setpgroup=0,  # its own process group: Ctrl-C reaches mlsbom, which stops it
         )
     except BaseException:
         for fd in (child_in, to_child, from_child, child_out):
@@ -166,9 +186,9 @@ def _posix_spawn(argv: list[str], data: bytes) -> Callable[[], bytes]:
             os.waitpid(pid, 0)
         except OSError:  # already gone
             pass
-        _RUNNING.pop(pid, None)
+        untrack(pid)
 
-    _RUNNING[pid] = stop
+    track(pid, stop)
     try:
         with open(to_child, "wb") as f:
             f.write(data)
@@ -181,7 +201,7 @@ def _posix_spawn(argv: list[str], data: bytes) -> Callable[[], bytes]:
                 return f.read()
         finally:
             os.waitpid(pid, 0)
-            _RUNNING.pop(pid, None)
+            untrack(pid)
 
     return read
 
@@ -190,17 +210,15 @@ def _popen(argv: list[str], data: bytes) -> Callable[[], bytes]:
     import subprocess
 
     proc = subprocess.Popen(  # noqa: S603 - our own stdlib-only code; paths go to stdin
-        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     assert proc.stdin is not None and proc.stdout is not None
     out = proc.stdout
-
-    def stop() -> None:
-        proc.kill()
-        proc.wait()
-        _RUNNING.pop(proc.pid, None)
-
-    _RUNNING[proc.pid] = stop
+    track_popen(proc)
     try:
         with proc.stdin:
             proc.stdin.write(data)
@@ -213,19 +231,24 @@ def _popen(argv: list[str], data: bytes) -> Callable[[], bytes]:
                 return out.read()
         finally:
             proc.wait()
-            _RUNNING.pop(proc.pid, None)
+            untrack(proc.pid)
 
     return read
 
 
-def _parse(line: str) -> Answer:
+def _parse(line: str) -> tuple[Answer, Identity | None]:
     kind, _, rest = line.partition(" ")
-    if kind == "ok" and len(rest) == 64:
-        return rest
+    if kind == "ok":
+        digest, *numbers = rest.split(" ")
+        if len(digest) == 64 and len(numbers) == 5 and all(n.isdigit() for n in numbers):
+            dev, ino, size, mtime, ctime = (int(n) for n in numbers)
+            return digest, (dev, ino, size, mtime, ctime)
+    if kind == "chg":
+        return ChangedWhileRead(0, rest), None
     if kind == "err":
         number, _, message = rest.partition(" ")
-        return OSError(int(number) if number.isdigit() else 0, message)
-    return None
+        return OSError(int(number) if number.isdigit() else 0, message), None
+    return None, None
 
 
 class Prefetched:
@@ -240,7 +263,10 @@ class Prefetched:
         index = self.identities.get(ident)
         if index is None or self.child is None:
             return None
-        return self.child.answers()[index]
+        got = self.child.answers()[index]
+        if isinstance(got, str) and self.child.identity(index) != ident:
+            return None  # changed between our look and the child's read: hash it again
+        return got
 
 
 PREFETCHED: list[Prefetched] = []

@@ -14,6 +14,7 @@ from typing import Any
 from mlsbom.errors import PolicyError
 from mlsbom.models import Format, Severity
 from mlsbom.policy import Policy, Waiver
+from mlsbom.regular_file import read_regular
 from mlsbom.rules import RuleSet
 from mlsbom.signing.signers import Signer, SignerPolicy
 from mlsbom.suggest import did_you_mean
@@ -145,7 +146,12 @@ def _signer(path: Path, index: int, raw: object) -> Signer:
             raise _fail(path, where, "identity and issuer must be strings", EXAMPLE_SIGNER)
         return Signer(identity=identity, issuer=issuer)
     file = _policy_file(path, f"{where}.{kinds[0]}", raw[kinds[0]])
-    pem = file.read_bytes()
+    try:
+        pem = read_regular(file)
+    except OSError as exc:
+        raise _fail(
+            path, f"{where}.{kinds[0]}", f"cannot read {file}: {exc.strerror}", EXAMPLE_SIGNER
+        ) from None
     if b"-----BEGIN" not in pem:
         raise _fail(path, f"{where}.{kinds[0]}", f"{file} is not PEM", "export it as PEM")
     return Signer(key_pem=pem) if kinds == ["key"] else Signer(ca_pem=pem)
@@ -241,7 +247,7 @@ def parse_policy(data: dict[str, Any], path: Path, rules: RuleSet) -> Policy:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(read_regular(path).decode("utf-8"))
     except OSError as exc:
         raise PolicyError(f"cannot read policy {path}: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -38,7 +38,13 @@ class Walked:
 
     def hash_now(self) -> Hasher:
         if self.hasher is None:
-            self.hasher = Hasher(self.files.values())
+            walked = {
+                item.source.path: item.identity
+                for _, found in self.walked
+                for item in found
+                if isinstance(item.source, FileSource) and item.identity is not None
+            }  # a digest is only taken for the file as walked (and as analysed: file_guard.py)
+            self.hasher = Hasher(self.files.values(), expected=walked)
         return self.hasher
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlsbom.errors import TargetError
-from mlsbom.facts import Fact, NotRegularFile, SymlinkOutsideRoot
+from mlsbom.facts import Fact, NotRegularFile, SymlinkOutsideRoot, Unreadable
+from mlsbom.hash_child import Identity
 from mlsbom.hub.cache import layout, snapshot_target
 from mlsbom.models import ArtifactRef, Format
 from mlsbom.sources import FileSource, Source
@@ -26,6 +27,7 @@ class WalkItem:
     size: int | None
     facts: tuple[Fact, ...] = ()
     format: Format | None = None  # preset for pseudo artefacts (Format.REPOSITORY)
+    identity: Identity | None = None  # the file as walked: a later read must see the same one
 
 
 def _display(target: str, rel: str) -> str:
@@ -53,7 +55,7 @@ def _item(
     try:
         st = os.lstat(path)
     except OSError as exc:
-        return WalkItem(ref, None, None, (NotRegularFile(f"unreadable ({exc.strerror})"),))
+        return WalkItem(ref, None, None, (Unreadable(f"cannot stat: {exc.strerror}"),))
     if stat.S_ISLNK(st.st_mode):
         real = os.path.realpath(path)
         if not (_within(real, root) or (link_root is not None and _within(real, link_root))):
@@ -65,10 +67,25 @@ def _item(
         if stat.S_ISDIR(st.st_mode):
             return None  # its contents are walked where they really are
     if stat.S_ISREG(st.st_mode):
-        return WalkItem(ref, FileSource(Path(path), st.st_size), st.st_size)
+        ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        return WalkItem(ref, FileSource(Path(path), st.st_size), st.st_size, identity=ident)
     if stat.S_ISDIR(st.st_mode):
         return None
     return WalkItem(ref, None, None, (NotRegularFile(_file_type(st.st_mode)),))
+
+
+def _require_regular(target: str) -> None:
+    """A target named on the command line must be a file or folder: a FIFO, device or socket
+    (or a link to one) is a usage error, never an inventoried pass (`stat` never opens it)."""
+    try:
+        mode = os.stat(target).st_mode
+    except OSError as exc:
+        raise TargetError(f"cannot read target {target}: {exc.strerror}") from exc
+    if not stat.S_ISREG(mode):
+        raise TargetError(
+            f"target is a {_file_type(mode)}, not a file or folder: {target}",
+            hint="scan the model file itself; mlsbom never reads FIFOs, sockets or devices",
+        )
 
 
 def walk(target: str) -> Iterator[WalkItem]:
@@ -93,6 +110,7 @@ def walk(target: str) -> Iterator[WalkItem]:
         link_root = os.path.realpath(cache.repo_dir / "blobs")
     root = os.path.realpath(target)
     if not os.path.isdir(root):
+        _require_regular(target)
         item = _item(target, root, root, "")
         if item is not None:
             yield item
@@ -105,7 +123,7 @@ def walk(target: str) -> Iterator[WalkItem]:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
             ref = ArtifactRef(_display(target, rel_dir))
-            yield WalkItem(ref, None, None, (NotRegularFile(f"unreadable folder ({exc})"),))
+            yield WalkItem(ref, None, None, (Unreadable(f"unreadable folder: {exc.strerror}"),))
             continue
         subdirs = []
         for entry in entries:

@@ -81,7 +81,10 @@ def test_child_through_subprocess_where_posix_spawn_is_missing(
 def test_a_child_that_answers_nonsense_is_not_believed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    liar = "import sys; sys.stdin.read(); print('ok ' + 'ab' * 32); print('garbage'); sys.exit(3)"
+    liar = (
+        "import sys; sys.stdin.read(); print('ok ' + 'ab' * 32 + ' 1 2 3 4 5'); "
+        "print('ok ' + 'ab' * 32); sys.exit(3)"  # the second one names no identity
+    )
     monkeypatch.setattr(hash_child, "SOURCE", liar.replace("%", "%%"))
     files = _files(tmp_path, 3)
     got = hash_files(files)

@@ -50,7 +50,7 @@ def test_symlink_loop_and_dangling_link(tmp_path: Path) -> None:
     (tmp_path / "dangling").symlink_to(tmp_path / "missing")
     result = scan([str(tmp_path)], ScanConfig())
     rules = sorted(f.rule_id for f in result.findings)
-    assert rules == ["not-regular-file"]
+    assert rules == ["dangling-symlink"]
 
 
 def test_fifo_is_never_opened(tmp_path: Path) -> None:

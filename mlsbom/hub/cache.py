@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from mlsbom.facts import Fact
 from mlsbom.models import ArtifactRef, ArtifactResult
+from mlsbom.regular_file import regular_fd
 from mlsbom.rules import RuleSet, add_facts
 
 _REPO_DIR = re.compile(r"^(models|datasets|spaces)--[^/]+$")
@@ -85,7 +86,7 @@ def snapshot_target(target: str, cache: CacheLayout) -> str:
 
 def _git_blob_sha1(path: Path, size: int) -> str:
     h = hashlib.sha1(f"blob {size}\0".encode())  # noqa: S324 - git's object id, not security
-    with open(path, "rb") as f:
+    with open(regular_fd(path), "rb") as f:  # never a FIFO or a device
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mlsbom.digests import Hasher, sha256_file
 from mlsbom.facts import Fact
+from mlsbom.regular_file import read_regular, regular_fd
 from mlsbom.signing.envelope import BundleError, Envelope, parse_bundle
 from mlsbom.signing.manifest import (
     PREDICATE_TYPES,
@@ -120,7 +121,7 @@ def check_model_sig(
     `known` maps paths relative to the folder to sha256 digests already computed by the scan.
     """
     try:
-        env = parse_bundle(sig.read_bytes())
+        env = parse_bundle(read_regular(sig))
     except (BundleError, OSError) as exc:
         return _failed("malformed", root, exc)
     from mlsbom.signing.errors import SignatureError
@@ -159,7 +160,7 @@ def check_detached(
         return [SignatureCheck("invalid", "unknown", "", "", str(artifact), 0, 1,
                                "the signed file is missing"), missing]  # fmt: skip
     try:
-        env = parse_bundle(bundle_path.read_bytes())
+        env = parse_bundle(read_regular(bundle_path))
         digest = bytes.fromhex(known or sha256_file(artifact))
     except (BundleError, OSError) as exc:
         return _failed("malformed", artifact, exc)
@@ -192,7 +193,7 @@ def check_signature(
 
         return check_attestation(sig, covers, policy, (known or {}).get("."))
     try:
-        env = parse_bundle(sig.read_bytes())
+        env = parse_bundle(read_regular(sig))
     except (BundleError, OSError) as exc:
         return _failed("malformed", covers, exc)
     if env.payload is not None and _is_model_signing(env.payload):
@@ -204,7 +205,7 @@ def check_signature(
 def _is_pep740(sig: Path) -> bool:
     """A PEP 740 attestation (`verification_material`) or provenance (`attestation_bundles`)."""
     try:
-        with open(sig, "rb") as f:
+        with open(regular_fd(sig), "rb") as f:  # a FIFO given as a signature must not block
             head = f.read(4096)
     except OSError:
         return False

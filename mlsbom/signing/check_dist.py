@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mlsbom.digests import sha256_file
 from mlsbom.facts import Fact
+from mlsbom.regular_file import read_regular
 from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch
 from mlsbom.signing.errors import SignatureError
 from mlsbom.signing.signers import SignerPolicy
@@ -27,7 +28,7 @@ def check_attestation(
         missing = SignatureFileMismatch(dist.name, "missing", str(att_path))
         return [*_failed("invalid", dist, "the attested distribution is missing"), missing]
     try:
-        found = load_attestations(att_path.read_bytes())
+        found = load_attestations(read_regular(att_path))
         sha = known or sha256_file(dist)
     except SignatureError as exc:
         return _failed(exc.status, dist, str(exc))

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlsbom.regular_file import regular_fd
+
 PREDICATE_V1 = "https://model_signing/signature/v1.0"
 PREDICATE_V020 = (
     "https://model_signing/Digests/v0.1"  # model_signing 0.2.0: files listed as subjects
@@ -178,7 +180,7 @@ def folder_files(root: Path, ignore: tuple[str, ...], signature: Path) -> list[s
 
 def _digest(path: Path, hash_type: str, start: int = 0, end: int | None = None) -> str:
     h = hashlib.new(hash_type)
-    with open(path, "rb") as f:
+    with open(regular_fd(path), "rb") as f:  # a FIFO among the signed files must not block
         f.seek(start)
         remaining = None if end is None else end - start
         while remaining is None or remaining > 0:

@@ -11,6 +11,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from mlsbom.regular_file import require_regular
 from mlsbom.signing.envelope import Envelope, signed_forms
 from mlsbom.signing.errors import SignatureError, clean_message
 from mlsbom.signing.signers import Signer
@@ -177,7 +178,9 @@ def verify_keyless(
         ) from None
     signer, issuer = _identity(bundle.signing_certificate)
     try:
-        root = TrustedRoot.from_file(str(trusted_root or production_root()))
+        path = trusted_root or production_root()
+        require_regular(path)  # a FIFO or /dev/zero must not block or exhaust us
+        root = TrustedRoot.from_file(str(path))
     except (SigstoreError, ValueError, OSError) as exc:
         raise SignatureError(
             "invalid", f"the trusted root does not load: {clean_message(exc)}"
