@@ -18,8 +18,10 @@ import pytest
 
 from mlsbom.config import ScanConfig
 from mlsbom.engine import scan
+from mlsbom.errors import PolicyError
 from mlsbom.models import ScanResult, Severity
 from mlsbom.policy import Policy, apply, decide
+from mlsbom.policy_file import load_policy
 from mlsbom.rules import load_rules
 
 WIDE = Path(__file__).resolve().parent.parent / "fixtures" / "benign_wide"
@@ -107,3 +109,40 @@ def test_user_package_model_needs_the_policy(tmp_path: Path) -> None:
     for near_miss in (("mypk",), ("mypkg.other",), ("mypkg.models.Net2",), ("torch",)):
         policy = dataclasses.replace(allowed, pickle_allow_modules=near_miss)
         assert not decide(apply(result, policy, rules), policy).passed, near_miss
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (".mlsbom.toml", '[pickle]\nallow_modules = ["mypkg"]\n'),
+        ("pyproject.toml", '[tool.mlsbom.pickle]\nallow_modules = ["mypkg.models"]\n'),
+    ],
+)
+def test_allow_modules_from_policy_files(tmp_path: Path, name: str, text: str) -> None:
+    rules = load_rules()
+    path = tmp_path / name
+    path.write_text(text)
+    policy = load_policy(path, rules)
+    result = apply(scan([str(USER)], ScanConfig()), policy, rules)
+    assert decide(result, policy).passed
+    waived = [f for f in result.findings if f.waived]
+    assert waived and all(f.rule_id == "pickle-unknown-import" for f in waived)
+
+
+@pytest.mark.parametrize(
+    "value", ['"mypkg"', '["my*"]', '["mypkg."]', '["os system"]', "[1]", '[""]']
+)
+def test_allow_modules_must_be_module_names(tmp_path: Path, value: str) -> None:
+    path = tmp_path / ".mlsbom.toml"
+    path.write_text(f"[pickle]\nallow_modules = {value}\n")
+    with pytest.raises(PolicyError, match=r"pickle\.allow_modules"):
+        load_policy(path, load_rules())
+
+
+def test_allow_modules_never_waives_a_dangerous_import(tmp_path: Path) -> None:
+    rules = load_rules()
+    path = tmp_path / "f.pkl"
+    path.write_bytes(b"\x80\x02cposix\nsystem\nX\x04\x00\x00\x00true\x85R.")
+    policy = Policy(pickle_allow_modules=("posix", "os"))
+    result = apply(scan([str(path)], ScanConfig()), policy, rules)
+    assert not decide(result, policy).passed
