@@ -145,7 +145,8 @@ class Machine:
     def push(self, value: object) -> None:
         if len(self.stack) >= self.w.limits.max_stack:
             self.w.limit("pickle-stack", self.w.limits.max_stack, None, self.op_offset)
-        self.gadgets.pushed(value)
+        if type(value) is Global:  # gadget occurrences are counted (pickle_gadgets)
+            self.gadgets.pushed(value)
         self.stack.append(value)
 
     def pop_mark(self) -> list[object]:
