@@ -130,6 +130,22 @@ QUIET = {
             REDUCE,
         )
     ),
+    "getattr-on-instance-protocol-0-reconstructor": program(
+        asm(
+            GETATTR,
+            MARK,
+            global_("copyreg", "_reconstructor"),
+            MARK,
+            global_("scipy.stats._discrete_distns", "poisson_gen"),
+            global_("builtins", "object"),
+            NONE,
+            TUPLE,
+            REDUCE,
+            u("_entropy"),
+            TUPLE,
+            REDUCE,
+        )
+    ),
     "partial-of-allowlisted-function": program(
         asm(
             PARTIAL,
