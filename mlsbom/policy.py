@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from mlsbom.facts import Fact
+from mlsbom.facts import Fact, GlobalRef, PickleImport
 from mlsbom.models import ArtifactRef, ArtifactResult, Finding, Format, ScanResult, Severity
 from mlsbom.rules import RuleSet
 from mlsbom.signing.signers import SignerPolicy
@@ -47,6 +47,7 @@ class Policy:
     licenses_denied: frozenset[str] = frozenset()
     remote_code_allowed: tuple[str, ...] = ()  # path globs of repositories trusted with their code
     signatures: SignerPolicy = field(default_factory=SignerPolicy)  # accepted signers, required
+    pickle_allow_modules: tuple[str, ...] = ()  # `[pickle] allow_modules`: the user's own packages
 
     def allows_remote_code(self, finding: Finding) -> bool:
         """A remote-code finding on a repository the policy trusts (`[remote_code] allow`)."""
@@ -54,6 +55,23 @@ class Policy:
             return False
         ref = finding.artifact
         return any(fnmatch.fnmatchcase(ref.path, glob) for glob in self.remote_code_allowed)
+
+    def allows_pickle_import(self, ref: GlobalRef) -> bool:
+        """An import from one of the user's own modules (`[pickle] allow_modules`)."""
+        text = str(ref)
+        return any(text == m or text.startswith(m + ".") for m in self.pickle_allow_modules)
+
+
+def _allowed_imports(art: ArtifactResult, policy: Policy) -> set[tuple[int | None, str | None]]:
+    """Where the artefact imports from modules the policy allows: only pickle-unknown-import
+    findings there are waived (a dangerous import stays one, whatever module names it)."""
+    if not policy.pickle_allow_modules:
+        return set()
+    return {
+        (fact.offset_hint, fact.stream_hint)
+        for fact in art.facts
+        if isinstance(fact, PickleImport) and policy.allows_pickle_import(fact.target)
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +200,15 @@ def apply(
     for art in (*result.artifacts, *pseudo):
         extra = rules.judge([*_format_facts(art, policy), *licenses.get(art.ref, [])], art.ref)
         findings = []
+        own_imports = _allowed_imports(art, policy)
         for f in (*art.findings, *extra):
             if f.rule_id in policy.disabled:
                 continue
             f = dataclasses.replace(f, severity=policy.severity.get(f.rule_id, f.severity))
             waiver = next((w for w in active if w.covers(f)), None)
+            own = f.rule_id == "pickle-unknown-import" and (
+                (f.location.offset, f.location.stream) in own_imports
+            )
             if waiver is not None:
                 expires = waiver.expires.isoformat()
                 f = dataclasses.replace(
@@ -194,6 +216,9 @@ def apply(
                 )
             elif policy.allows_remote_code(f):
                 reason = "repository trusted with its code by the policy's [remote_code] allow"
+                f = dataclasses.replace(f, waived=True, waiver_reason=reason)
+            elif own:
+                reason = "the policy's [pickle] allow_modules names this module as the user's own"
                 f = dataclasses.replace(f, waived=True, waiver_reason=reason)
             findings.append(f)
         findings.sort(key=lambda f: f.sort_key())

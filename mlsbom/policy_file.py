@@ -7,6 +7,7 @@ configure the scanner that judges it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,17 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 _KEYS: dict[str, set[str]] = {
-    "": {"fail_on", "rules", "waivers", "formats", "licenses", "remote_code", "signatures"},
+    "": {
+        "fail_on",
+        "rules",
+        "waivers",
+        "formats",
+        "licenses",
+        "remote_code",
+        "signatures",
+        "pickle",
+    },
+    "pickle": {"allow_modules"},
     "rules": {"disable", "severity"},
     "waivers": {"rule", "path", "reason", "expires"},
     "formats": {"allow", "deny"},
@@ -178,6 +189,27 @@ def _signatures(path: Path, table: object) -> SignerPolicy:
     return SignerPolicy(signers, trusted, required, ignore)
 
 
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+
+
+def _pickle_modules(path: Path, table: object) -> tuple[str, ...]:
+    """`[pickle] allow_modules`: dotted module names whose pickled classes the user trusts."""
+    if not isinstance(table, dict):
+        raise _fail(path, "pickle", "must be a table", 'write [pickle] allow_modules = ["mypkg"]')
+    _check_keys(path, "pickle", table, "pickle.")
+    modules = table.get("allow_modules", [])
+    if not isinstance(modules, list) or not all(
+        isinstance(m, str) and _MODULE.match(m) for m in modules
+    ):
+        raise _fail(
+            path,
+            "pickle.allow_modules",
+            "must be a list of dotted module names (no globs)",
+            'allow_modules = ["mypkg", "otherpkg.models"]',
+        )
+    return tuple(modules)
+
+
 def parse_policy(data: dict[str, Any], path: Path, rules: RuleSet) -> Policy:
     """Validate a policy table (the whole file, or [tool.mlsbom])."""
     _check_keys(path, "", data, "")
@@ -242,6 +274,7 @@ def parse_policy(data: dict[str, Any], path: Path, rules: RuleSet) -> Policy:
         lic_denied,
         tuple(remote_allowed),
         _signatures(path, data.get("signatures", {})),
+        _pickle_modules(path, data.get("pickle", {})),
     )
 
 

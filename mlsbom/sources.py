@@ -119,31 +119,73 @@ class _Capped(io.RawIOBase):
 
 
 class _ZlibReader(io.RawIOBase):
-    """A streaming zlib (RFC 1950) decompressor over a file object."""
+    """A streaming zlib (RFC 1950) decompressor over a file object.
+
+    Mirrors joblib 1.6 `compressor.BinaryZlibFile`: one stream, nothing read after its end
+    marker. Output per call is bounded; input the decoder has not consumed yet
+    (`unconsumed_tail`) is always fed back before more is read, or bytes would be lost.
+    """
+
+    _CHUNK = 1 << 16
 
     def __init__(self, inner: BinaryIO, wbits: int = zlib.MAX_WBITS) -> None:
         self._inner = inner
         self._d = zlib.decompressobj(wbits)
         self._pending = b""
+        self._offset = 0
 
     def readable(self) -> bool:
         return True
 
+    def _fill(self, want: int) -> None:
+        """Decode until output is pending or the stream has ended."""
+        while self._offset >= len(self._pending) and not self._d.eof:
+            data = self._d.unconsumed_tail or self._inner.read(self._CHUNK)
+            if data:
+                self._pending = self._d.decompress(data, max(want, self._CHUNK))
+            else:  # input used up: what inflate still holds (at most one match) comes out
+                self._pending = self._d.flush()
+                if not self._pending and not self._d.eof:
+                    raise EOFError("compressed stream ended before the end-of-stream marker")
+            self._offset = 0
+
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         want = len(buffer)
-        while not self._pending and not self._d.eof:
-            chunk = self._inner.read(1 << 16)
-            if not chunk:
-                self._pending = self._d.flush()
-                if not self._pending:
-                    raise EOFError("compressed stream ended before the end-of-stream marker")
-                break
-            self._pending = self._d.decompress(chunk, max(want, 1 << 16))
-            while self._d.unconsumed_tail and not self._pending:
-                self._pending = self._d.decompress(self._d.unconsumed_tail, max(want, 1 << 16))
-        if not self._pending and self._d.unconsumed_tail:
-            self._pending = self._d.decompress(self._d.unconsumed_tail, max(want, 1 << 16))
-        data, self._pending = self._pending[:want], self._pending[want:]
+        if not want:
+            return 0
+        self._fill(want)
+        data = self._pending[self._offset : self._offset + want]
+        self._offset += len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+class _FullReads(io.RawIOBase):
+    """`read(n)` returns n bytes unless the input ends: gzip's header parser (CPython 3.11)
+    takes a short read for a corrupt file, so a source that returns short reads (a pipe, a
+    streamed archive member) would turn a valid stream into a false malformed finding."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self._inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            return self._inner.read()
+        parts = []
+        while size > 0 and (data := self._inner.read(size)):
+            parts.append(data)
+            size -= len(data)
+        return b"".join(parts)
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
 
@@ -177,7 +219,7 @@ def decompressed(parent: Source, codec: str, maximum: int) -> StreamSource:
     make = DECOMPRESSORS[codec]
 
     def opener() -> BinaryIO:
-        inner = make(parent.open())
+        inner = make(cast(BinaryIO, _FullReads(parent.open())))
         return cast(
             BinaryIO, io.BufferedReader(_Capped(inner, maximum, "decompressed-bytes"), 1 << 16)
         )

@@ -18,6 +18,7 @@ _HELPERS = {
     "pickle_vm",
     "pickle_values",
     "pickle_machine",
+    "pickle_gadgets",
     "quiet",
 }
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from mlsbom.analyzers.pickle_gadgets import GadgetLedger, attribute_ref
 from mlsbom.analyzers.pickle_ops import OPCODES, ByteReader, OpcodeError, Truncated, read_arg
 from mlsbom.analyzers.pickle_values import (
     MAX_ITEMS,
@@ -115,6 +116,7 @@ class Machine:
         self.imports = 0
         self.op_offset = reader.pos
         self.errors: list[Fact] = []
+        self.gadgets = GadgetLedger(walker, label)
         self._dispatch: dict[int, tuple[str | None, Callable[[object], None]]] = {}
         for code, (name, argtype) in OPCODES.items():
             handler = self.op_constant if name in _CONSTANT_OPS else getattr(self, f"op_{name}")
@@ -143,6 +145,8 @@ class Machine:
     def push(self, value: object) -> None:
         if len(self.stack) >= self.w.limits.max_stack:
             self.w.limit("pickle-stack", self.w.limits.max_stack, None, self.op_offset)
+        if type(value) is Global:  # gadget occurrences are counted (pickle_gadgets)
+            self.gadgets.pushed(value)
         self.stack.append(value)
 
     def pop_mark(self) -> list[object]:
@@ -421,6 +425,7 @@ class Machine:
             ):
                 data = data.args[0]
             self.w.nested(data, ref, self.op_offset, self.label)
+        self.gadgets.partial(ref, args, opcode)
         return Call(func, args, self.op_offset)
 
     def gadget_import(self, ref: GlobalRef, args: object, opcode: str) -> object:
@@ -439,14 +444,12 @@ class Machine:
             # dill's table of types by name: *Type names are from `types`, the rest builtins
             module = "types" if strs[0].endswith("Type") else "builtins"
             target = GlobalRef(module, strs[0])
-        elif kind == "builtins.getattr" and len(strs) >= 2 and strs[1]:
-            owner = args[0] if isinstance(args, tuple) else None
-            if isinstance(owner, Global):
-                base = owner.ref
-                target = GlobalRef(base.module if base.name == "*" else str(base), strs[1])
+        elif kind == "builtins.getattr" and len(strs) == 2 and isinstance(args, tuple):
+            target = attribute_ref(args[0], strs[1])
         if target is None:
             self.unresolved(opcode, f"{ref} with arguments that are not constants")
             return Call(Global(ref, self.op_offset), args, self.op_offset)
+        self.gadgets.consumed(ref, opcode)
         self.imports += 1
         self.w.record_import(self.label, target, f"{opcode} via {ref}", self.op_offset)
         return Global(target, self.op_offset)
