@@ -88,7 +88,7 @@ LAMBDA = {"class_name": "__lambda__", "config": {"value": ["ZmFrZQ==", None, Non
         (
             {"config": {"function_type": "function", "function": "getcwd", "module": "os"}},
             "foreign-module",
-        ),  # fmt: skip
+        ),
         ({"class_name": "TFOpLambda", "config": {"function": "io.write_file"}}, "foreign-module"),
         ({"class_name": "X", "registered_name": "acme>Layer"}, "custom-object"),
         ({"class_name": "StringLookup", "config": {"vocabulary": "/etc/passwd"}}, "absolute"),
