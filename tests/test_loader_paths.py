@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from mlsbom.analyzers.keras_files import config_facts
-from mlsbom.analyzers.loader_paths import path_problem
 from mlsbom.config import ScanConfig
 from mlsbom.engine import scan
+from mlsbom.loader_paths import path_problem
 from mlsbom.models import Severity
 from mlsbom.policy import Policy, decide
 

@@ -155,7 +155,7 @@ class _Judge:
         """Judge an expression used as an attribute name (or a subscript key)."""
         from jinja2 import nodes
 
-        from mlsbom.analyzers._template_flow import Flow
+        from mlsbom.template_flow import Flow
 
         assert isinstance(self.flow, Flow)
         if isinstance(node, nodes.Slice):
@@ -191,7 +191,7 @@ class _Judge:
     def call(self, node: object, line: int) -> None:
         from jinja2 import nodes
 
-        from mlsbom.analyzers._template_flow import Flow
+        from mlsbom.template_flow import Flow
 
         assert isinstance(node, nodes.Call) and isinstance(self.flow, Flow)
         target = node.node
@@ -212,7 +212,7 @@ def template_facts(source: str) -> list[Fact]:
     """Facts about one chat template's source."""
     from jinja2 import TemplateSyntaxError, nodes
 
-    from mlsbom.analyzers._template_flow import solve
+    from mlsbom.template_flow import solve
 
     env = _environment()
     try:

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Child, Hint, Job
-from mlsbom.analyzers.loader_paths import loader_path, shown
 from mlsbom.analyzers.python_code import read_text
 from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.loader_paths import loader_path, shown
 from mlsbom.models import Format
 from mlsbom.rules import shipped_lists
 from mlsbom.sources import BytesSource, FileSource
@@ -115,12 +115,15 @@ def _text(obj: dict[str, object], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _function_facts(obj: dict[str, object], cls_name: str, mod_name: str) -> list[Fact]:
+def _function_facts(
+    obj: dict[str, object], cls_name: str, mod_name: str, in_lambda: bool
+) -> list[Fact]:
     """Serialized functions: Keras 3 `__lambda__`/`function` objects, Keras 2 Lambda configs."""
     if cls_name in LAMBDA_CLASSES:
         code = _lambda_code(obj.get("config"))
         return [KerasObject("lambda", mod_name, cls_name, code or "(no code)")]
-    if obj.get("function_type") == "lambda" or obj.get("output_shape_type") == "lambda":
+    lambdas = obj.get("function_type") == "lambda" or obj.get("output_shape_type") == "lambda"
+    if lambdas and not in_lambda:
         return [KerasObject("lambda", mod_name, "function_type=lambda", _lambda_code(obj))]
     module = _text(obj, "module")
     if obj.get("function_type") == "function" and module and not _allowed_module(module):
@@ -173,9 +176,12 @@ def config_facts(config: object) -> tuple[list[Fact], list[Child]]:
     """
     facts: list[Fact] = []
     children: list[Child] = []
+    lambda_configs: set[int] = set()  # a Lambda layer's own config says function_type again
     for obj in _objects(config):
         cls_name, mod_name = _text(obj, "class_name"), _text(obj, "module")
-        found = _function_facts(obj, cls_name, mod_name)
+        if cls_name in LAMBDA_CLASSES:
+            lambda_configs.add(id(obj.get("config")))
+        found = _function_facts(obj, cls_name, mod_name, id(obj) in lambda_configs)
         facts.extend(found)
         if cls_name == "TorchModuleWrapper":
             fact, kids = _torch_wrapper(obj, mod_name, cls_name)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.analyzers.loader_paths import path_problem
 from mlsbom.analyzers.protowire import LEN, MAX_DEPTH, Field, Reader, WireError
 from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.loader_paths import path_problem
 from mlsbom.models import Format
 
 MAX_PROTO = 1 << 40
