@@ -165,3 +165,17 @@ def test_truncated_onnx_is_a_finding(tmp_path: Path, cut: int) -> None:
     path.write_bytes(data[:cut])
     rules = {f.rule_id for f in scan([str(path)], ScanConfig()).findings}
     assert "malformed-artifact" in rules
+
+
+REAL_KERAS = sorted((FIXTURES / "keras_real").glob("*.*"))
+
+
+@pytest.mark.parametrize("path", REAL_KERAS, ids=lambda p: p.name)
+def test_real_keras_saves(path: Path) -> None:
+    """Keras 3.15 saves (fixtures/gen_keras_real.py): quiet, except the one with a Lambda."""
+    result = scan([str(path)], ScanConfig())
+    rules = [f.rule_id for f in result.findings if f.severity >= Severity.MEDIUM]
+    if path.name.startswith("lambda.") and not path.name.endswith(".weights.h5"):
+        assert rules == ["keras-lambda"]
+    else:
+        assert rules == []

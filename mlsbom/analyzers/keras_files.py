@@ -78,7 +78,9 @@ class Hdf5Reference(Fact):
     target: str
 
 
-def _allowed_module(module: str) -> bool:
+def _allowed_module(module: str, class_name: str = "") -> bool:
+    if module == "builtins" and class_name == "function":
+        return True  # keras.saving resolves these in keras.activations/losses/metrics… only
     return any(fnmatch.fnmatchcase(module, p) for p in shipped_lists().get("keras-modules", ()))
 
 
@@ -119,7 +121,7 @@ def _function_facts(
     obj: dict[str, object], cls_name: str, mod_name: str, in_lambda: bool
 ) -> list[Fact]:
     """Serialized functions: Keras 3 `__lambda__`/`function` objects, Keras 2 Lambda configs."""
-    if cls_name in LAMBDA_CLASSES:
+    if cls_name in LAMBDA_CLASSES and not in_lambda:
         code = _lambda_code(obj.get("config"))
         return [KerasObject("lambda", mod_name, cls_name, code or "(no code)")]
     lambdas = obj.get("function_type") == "lambda" or obj.get("output_shape_type") == "lambda"
@@ -180,14 +182,17 @@ def config_facts(config: object) -> tuple[list[Fact], list[Child]]:
     for obj in _objects(config):
         cls_name, mod_name = _text(obj, "class_name"), _text(obj, "module")
         if cls_name in LAMBDA_CLASSES:
-            lambda_configs.add(id(obj.get("config")))
+            inner = obj.get("config")
+            lambda_configs.add(id(inner))
+            if isinstance(inner, dict):
+                lambda_configs.add(id(inner.get("function")))
         found = _function_facts(obj, cls_name, mod_name, id(obj) in lambda_configs)
         facts.extend(found)
         if cls_name == "TorchModuleWrapper":
             fact, kids = _torch_wrapper(obj, mod_name, cls_name)
             facts.append(fact)
             children.extend(kids)
-        elif not found and mod_name and cls_name and not _allowed_module(mod_name):
+        elif not found and mod_name and cls_name and not _allowed_module(mod_name, cls_name):
             name = _text(obj, "config") if cls_name == "function" else cls_name
             facts.append(
                 KerasObject("foreign-module", mod_name, cls_name, f"{mod_name}.{name[:80]}")
