@@ -19,6 +19,7 @@ MAX_DEPTH = 64
 MAX_PASSES = 8
 NUMERIC_FILTERS = frozenset({"length", "count", "int", "float", "abs", "round", "wordcount"})
 NUMERIC_CALLS = frozenset({"range", "namespace", "raise_exception", "dict"})
+MUTATORS = frozenset({"update", "append", "extend", "insert", "setdefault", "add"})
 # filters that pick or reorder items of a collection: data in, data out, whatever their arguments
 COLLECTION_FILTERS = frozenset(
     {"selectattr", "rejectattr", "select", "reject", "map", "sort", "dictsort", "list",
@@ -100,16 +101,11 @@ class Flow:
             out = self._container([self.value(p.value, d) for p in node.items])
             keys = self._container([self.value(p.key, d) for p in node.items])
             return Value(out.consts, out.built or keys.built, out.data, False, keys.consts)
-        if isinstance(node, nodes.Getattr):
+        if isinstance(node, nodes.Getattr | nodes.Getitem):
+            member = self.value(node.node, d).item()
             if isinstance(node.node, nodes.Name):
-                key = (node.node.name, node.attr)
-                if key in self.ns_attrs or (node.node.name, "*") in self.ns_attrs:
-                    return self.ns_attrs.get(key, NOTHING) | self.ns_attrs.get(
-                        (node.node.name, "*"), NOTHING
-                    )
-            return self.value(node.node, d).item()
-        if isinstance(node, nodes.Getitem):
-            return self.value(node.node, d).item()
+                member = member | self._ns_member(node.node.name, getattr(node, "attr", None))
+            return member
         if isinstance(node, nodes.Filter):
             return self._filter(node, d)
         if isinstance(node, nodes.Call):
@@ -119,6 +115,32 @@ class Flow:
         if isinstance(node, nodes.BinExpr):
             return DATA  # Sub, Div, FloorDiv, Pow: numbers
         return BUILT
+
+    def _ns_member(self, name: str, attr: str | None) -> Value:
+        """Attributes set on a namespace (`ns.k = …`, `namespace(k=…)`, `ns.update(…)`)."""
+        out = self.ns_attrs.get((name, "*"), NOTHING)
+        if attr is not None:
+            return out | self.ns_attrs.get((name, attr), NOTHING)
+        for (owner, _), value in self.ns_attrs.items():
+            if owner == name:
+                out = out | value
+        return out
+
+    def _mutation(self, call: nodes.Call) -> bool:
+        """`x.update({...})`, `x.append(v)`, … (the `do` extension): v flows into x."""
+        target = call.node
+        if not (
+            isinstance(target, nodes.Getattr)
+            and target.attr in MUTATORS
+            and isinstance(target.node, nodes.Name)
+        ):
+            return False
+        value = NOTHING
+        for arg in [*call.args, *(k.value for k in call.kwargs)]:
+            value = value | self.value(arg)
+        value = Value(value.consts | value.keys, value.built, value.data, value.text)
+        name = target.node.name
+        return self._assign(target.node, value) | self._assign_ns((name, "*"), value)
 
     def _concat(self, parts: list[Value]) -> Value:
         if all(p.consts and not p.built and not p.data for p in parts):
@@ -221,7 +243,7 @@ class Flow:
         changed = False
         for kw in call.kwargs:
             changed |= self._assign_ns((target.name, kw.key), self.value(kw.value, d))
-        for arg in call.args:
+        for arg in [*call.args, *filter(None, (call.dyn_args, call.dyn_kwargs))]:
             changed |= self._assign_ns((target.name, "*"), self.value(arg, d))
         return changed
 
@@ -245,6 +267,8 @@ class Flow:
                     changed |= self._assign(args[offset + i], self.value(default))
             elif isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name):
                 changed |= self._macro_call(node)
+            elif isinstance(node, nodes.Call):
+                changed |= self._mutation(node)
         return changed
 
     def _macro_call(self, call: nodes.Call) -> bool:

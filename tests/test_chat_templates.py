@@ -74,6 +74,13 @@ MALICIOUS = {
     "string_repeat": "{{ foo[('_' * 2) ~ 'class' ~ ('_' * 2)] }}",
     "percent_format": "{{ foo[('%s' % '__class__')] }}",
     "gadget_attribute": "{{ cycler.items }}{{ lipsum.environment }}",
+    "do_update_namespace": "{% set ns = namespace() %}{% do ns.update({'k': '__class__'}) %}"
+    "{{ foo[ns.k] }}",
+    "do_update_dict": "{% set d = {} %}{% do d.update({'k': '__class__'}) %}{{ foo[d.k] }}",
+    "do_append": "{% set l = [] %}{% do l.append('__cla' ~ 'ss__') %}{{ foo[l[0]] }}",
+    "namespace_subscript": "{% set ns = namespace(k='__class__') %}{{ foo[ns['k']] }}",
+    "namespace_double_star": "{% set ns = namespace(**{'k': '__class__'}) %}{{ foo[ns.k] }}",
+    "filter_block": "{% filter attr('__class__') %}x{% endfilter %}",
 }
 
 # ordinary constructs real templates use: nothing at medium or above
@@ -93,6 +100,7 @@ BENIGN = {
     "loop": "{% for m in messages %}{{ loop.index0 }}{{ loop.last }}{{ loop.previtem }}"
     "{% endfor %}",
     "dict_literal_lookup": "{% set map = {'string': 'str'} %}{{ map[spec.type] }}",
+    "do_append_data": "{% set l = [] %}{% do l.append(message.content) %}{{ foo[l[0]] }}",
     "name_field": "{{ tool.name }}{{ tool.function.arguments }}{{ message.content.blocks }}",
 }
 
