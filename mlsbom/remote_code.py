@@ -96,14 +96,9 @@ def _diffusers(name: str, data: dict[str, object]) -> Iterator[RemoteCode]:
 
 
 def _templates(data: dict[str, object]) -> Iterator[tuple[str, str]]:
-    template = data.get("chat_template")
-    if isinstance(template, str):
-        yield "chat_template", template
-    elif isinstance(template, list):
-        for i, entry in enumerate(template):
-            if isinstance(entry, dict) and isinstance(entry.get("template"), str):
-                label = entry.get("name") if isinstance(entry.get("name"), str) else str(i)
-                yield f"chat_template[{str(label)[:80]}]", entry["template"]
+    from mlsbom.chat_template_sources import template_entries
+
+    return template_entries(data)
 
 
 def _inspect(name: str, value: object) -> Analysis:

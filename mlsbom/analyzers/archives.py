@@ -32,16 +32,18 @@ def _first_member_name(head: bytes) -> str:
 
 
 _TORCHSCRIPT = re.compile(r"(^|/)(code/.+\.py|constants\.pkl)$")
-_KERAS_MEMBERS = {"config.json", "metadata.json"}
+_KERAS_WEIGHTS = {"metadata.json", "model.weights.h5", "model.weights.npz"}
 
 
-def _classify(names: list[str]) -> Format:
+def _classify(names: list[str], file_name: str = "") -> Format:
     if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
         if any(_TORCHSCRIPT.search(n) for n in names):
             return Format.TORCHSCRIPT
         return Format.PYTORCH_ZIP
-    if set(names) >= _KERAS_MEMBERS:
-        return Format.KERAS
+    if "config.json" in names and (
+        _KERAS_WEIGHTS & set(names) or file_name.lower().endswith(".keras")
+    ):
+        return Format.KERAS  # keras.saving reads config.json alone; metadata is optional
     files = [n for n in names if not n.endswith("/")]
     if files and all(n.endswith(".npy") for n in files):
         return Format.NUMPY_ZIP
@@ -82,7 +84,9 @@ class ZipAnalyzer:
 
     def sniff(self, head: bytes, hint: Hint) -> Format | None:
         if not zipfmt.is_zip(head):
-            return None
+            # keras.saving accepts whatever zipfile.is_zipfile accepts: data before the archive
+            keras = hint.name.lower().endswith(".keras") and not head.startswith(b"\x89HDF")
+            return Format.ZIP if keras else None
         first = _first_member_name(head)
         if first.endswith(".npy"):
             return Format.NUMPY_ZIP
@@ -104,7 +108,7 @@ class ZipAnalyzer:
             return Analysis([ParseError(f"zip: {exc}", None)])
         except SourceLimit as exc:
             return Analysis([LimitExceeded(exc.limit, exc.maximum)])
-        fmt = _classify([e.name for e in entries])
+        fmt = _classify([e.name for e in entries], job.ref.name)
         facts: list[Fact] = []
         children: list[Child] = []
         pickles: list[str] = []

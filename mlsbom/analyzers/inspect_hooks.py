@@ -32,9 +32,14 @@ def merge(results: list[Analysis]) -> Analysis:
 
 def json_inspectors() -> tuple[Inspector, ...]:
     """Inspectors for parsed JSON values (config.json, tokenizer_config.json, …)."""
-    from mlsbom import provenance, remote_code
+    from mlsbom import chat_template_sources, config_paths, provenance, remote_code
 
-    return (*remote_code.JSON_INSPECTORS, *provenance.JSON_INSPECTORS)
+    return (
+        *remote_code.JSON_INSPECTORS,
+        *provenance.JSON_INSPECTORS,
+        *chat_template_sources.JSON_INSPECTORS,
+        *config_paths.JSON_INSPECTORS,
+    )
 
 
 def text_inspectors() -> tuple[Inspector, ...]:

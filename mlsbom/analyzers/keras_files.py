@@ -23,6 +23,7 @@ from typing import ClassVar
 from mlsbom.analyzers.base import Analysis, Child, Hint, Job
 from mlsbom.analyzers.python_code import read_text
 from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.loader_paths import loader_path, shown
 from mlsbom.models import Format
 from mlsbom.rules import shipped_lists
 from mlsbom.sources import BytesSource, FileSource
@@ -30,7 +31,20 @@ from mlsbom.sources import BytesSource, FileSource
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 MAX_CONFIG = 32 << 20
 MAX_NODES = 500_000
+MAX_FACTS = 500
 PROBE_SECONDS = 30
+LAMBDA_CLASSES = frozenset({"Lambda", "__lambda__", "__function__"})
+TF_OP_LAMBDAS = frozenset({"TFOpLambda", "SlicingOpLambda"})
+# tf.* functions a TFOpLambda layer could call that touch files, processes or Python
+TF_OP_DANGEROUS = ("io.", "compat.", "py_function", "numpy_function", "raw_ops.", "summary.",
+                   "debugging.", "saved_model.", "lookup.", "data.", "print", "load_op_library",
+                   "load_library", "keras.utils.get_file")  # fmt: skip
+# layer options that are file paths when given as strings (vocabularies, lookup tables, assets)
+PATH_KEYS = frozenset(
+    {"vocabulary", "vocabulary_file", "vocab_file", "vocabulary_path", "filename", "file_path",
+     "filepath", "path", "table_path", "asset_path", "assets_dir", "idf_weights",
+     "stop_words_file", "merges", "merges_file", "sequence_length_file", "proto"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +67,20 @@ class KerasSetting(Fact):
     evidence: str
 
 
-def _allowed_module(module: str) -> bool:
+@dataclass(frozen=True, slots=True)
+class Hdf5Reference(Fact):
+    """An HDF5 object that points elsewhere: `external-link`, `external-storage` (raw data in
+    another file), `virtual-source` (a virtual dataset's source in another file), `soft-link`."""
+
+    kind: ClassVar[str] = "hdf5-reference"
+    reference: str
+    name: str
+    target: str
+
+
+def _allowed_module(module: str, class_name: str = "") -> bool:
+    if module == "builtins" and class_name == "function":
+        return True  # keras.saving resolves these in keras.activations/losses/metrics… only
     return any(fnmatch.fnmatchcase(module, p) for p in shipped_lists().get("keras-modules", ()))
 
 
@@ -71,54 +98,112 @@ def _objects(root: object) -> Iterator[dict[str, object]]:
 
 
 def _lambda_code(config: object) -> str:
-    function = config.get("function") if isinstance(config, dict) else None
+    if not isinstance(config, dict):
+        return ""
+    function = config.get("function", config.get("value", config.get("code")))
     if isinstance(function, list) and function and isinstance(function[0], str):
         return function[0][:80]  # legacy: [base64 marshal, defaults, closure]
+    if isinstance(function, str):
+        return function[:80]
     if isinstance(function, dict):
         inner = function.get("config")
-        code = inner.get("code") if isinstance(inner, dict) else inner
+        code = inner.get("code", inner.get("value")) if isinstance(inner, dict) else inner
         return str(code)[:80]
     return ""
 
 
+def _text(obj: dict[str, object], key: str) -> str:
+    value = obj.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _function_facts(
+    obj: dict[str, object], cls_name: str, mod_name: str, in_lambda: bool
+) -> list[Fact]:
+    """Serialized functions: Keras 3 `__lambda__`/`function` objects, Keras 2 Lambda configs."""
+    if cls_name in LAMBDA_CLASSES and not in_lambda:
+        code = _lambda_code(obj.get("config"))
+        return [KerasObject("lambda", mod_name, cls_name, code or "(no code)")]
+    lambdas = obj.get("function_type") == "lambda" or obj.get("output_shape_type") == "lambda"
+    if lambdas and not in_lambda:
+        return [KerasObject("lambda", mod_name, "function_type=lambda", _lambda_code(obj))]
+    module = _text(obj, "module")
+    if obj.get("function_type") == "function" and module and not _allowed_module(module):
+        name = _text(obj, "function")[:80]
+        return [KerasObject("foreign-module", module, name, f"{module}.{name}")]
+    if cls_name in TF_OP_LAMBDAS:
+        inner = obj.get("config")
+        name = _text(inner, "function") if isinstance(inner, dict) else ""
+        if name.startswith(TF_OP_DANGEROUS):
+            return [KerasObject("foreign-module", "tensorflow", name[:80], f"tf.{name[:80]}")]
+    return []
+
+
+def _torch_wrapper(
+    obj: dict[str, object], mod_name: str, cls_name: str
+) -> tuple[Fact, list[Child]]:
+    inner = obj.get("config")
+    blob = inner.get("module") if isinstance(inner, dict) else None
+    children: list[Child] = []
+    if isinstance(blob, str):
+        try:
+            data = base64.b64decode(blob[:MAX_CONFIG], validate=False)
+        except (binascii.Error, ValueError):
+            data = b""
+        if data:
+            children.append(
+                Child("TorchModuleWrapper.module", BytesSource(data), force=Format.PICKLE)
+            )
+    return KerasObject("torch-module-wrapper", mod_name, cls_name, "pickled module"), children
+
+
+def _settings(obj: dict[str, object], cls_name: str) -> Iterator[Fact]:
+    for key, value in obj.items():
+        if key == "enable_unsafe_deserialization" or (key == "safe_mode" and value is False):
+            yield KerasSetting("unsafe-deserialization", f"{key} = {value!r}"[:80])
+        elif not isinstance(value, str):
+            continue
+        elif key in PATH_KEYS and value.strip():
+            yield loader_path("keras", f"{cls_name or 'config'}.{key}", value)
+        elif value.startswith(("http://", "https://", "ftp://")) or "get_file" in value:
+            yield KerasSetting("remote-file", f"{key} = {value[:80]!r}")
+
+
 def config_facts(config: object) -> tuple[list[Fact], list[Child]]:
-    """Facts and child artefacts (pickled torch modules) from a parsed Keras config."""
+    """Facts and child artefacts (pickled torch modules) from a parsed Keras config.
+
+    The whole tree is walked: functions and classes can sit in any layer option (activation,
+    initializer, regularizer, constraint), in compile configs (loss, metrics, optimizer) and in
+    nested models, whatever the Keras version that wrote them.
+    """
     facts: list[Fact] = []
     children: list[Child] = []
+    lambda_configs: set[int] = set()  # a Lambda layer's own config says function_type again
     for obj in _objects(config):
-        cls = obj.get("class_name")
-        module = obj.get("module")
-        cls_name = cls if isinstance(cls, str) else ""
-        mod_name = module if isinstance(module, str) else ""
-        if cls_name == "Lambda":
-            code = _lambda_code(obj.get("config"))
-            facts.append(KerasObject("lambda", mod_name, cls_name, code or "(no code)"))
-        elif cls_name == "TorchModuleWrapper":
-            facts.append(KerasObject("torch-module-wrapper", mod_name, cls_name, "pickled module"))
+        cls_name, mod_name = _text(obj, "class_name"), _text(obj, "module")
+        if cls_name in LAMBDA_CLASSES:
             inner = obj.get("config")
-            blob = inner.get("module") if isinstance(inner, dict) else None
-            if isinstance(blob, str):
-                try:
-                    data = base64.b64decode(blob[:MAX_CONFIG], validate=False)
-                except (binascii.Error, ValueError):
-                    data = b""
-                if data:
-                    children.append(
-                        Child("TorchModuleWrapper.module", BytesSource(data), force=Format.PICKLE)
-                    )
-        elif mod_name and cls_name and not _allowed_module(mod_name):
-            evidence = f"{mod_name}.{cls_name}"
-            facts.append(KerasObject("foreign-module", mod_name, cls_name, evidence))
-        registered = obj.get("registered_name")
-        if isinstance(registered, str) and registered.startswith("Custom>"):
+            lambda_configs.add(id(inner))
+            if isinstance(inner, dict):
+                lambda_configs.add(id(inner.get("function")))
+        found = _function_facts(obj, cls_name, mod_name, id(obj) in lambda_configs)
+        facts.extend(found)
+        if cls_name == "TorchModuleWrapper":
+            fact, kids = _torch_wrapper(obj, mod_name, cls_name)
+            facts.append(fact)
+            children.extend(kids)
+        elif not found and mod_name and cls_name and not _allowed_module(mod_name, cls_name):
+            name = _text(obj, "config") if cls_name == "function" else cls_name
+            facts.append(
+                KerasObject("foreign-module", mod_name, cls_name, f"{mod_name}.{name[:80]}")
+            )
+        registered = _text(obj, "registered_name")
+        package = registered.partition(">")[0]
+        if ">" in registered and not _allowed_module(package):
             facts.append(KerasObject("custom-object", mod_name, cls_name, registered[:80]))
-        for key, value in obj.items():
-            if key == "enable_unsafe_deserialization" or (key == "safe_mode" and value is False):
-                facts.append(KerasSetting("unsafe-deserialization", f"{key} = {value!r}"[:80]))
-            elif isinstance(value, str) and (
-                value.startswith(("http://", "https://", "ftp://")) or "get_file" in value
-            ):
-                facts.append(KerasSetting("remote-file", f"{key} = {value[:80]!r}"))
+        facts.extend(_settings(obj, cls_name))
+    if len(facts) > MAX_FACTS:
+        facts = [*facts[:MAX_FACTS], LimitExceeded("keras-facts", MAX_FACTS, len(facts))]
     return list(dict.fromkeys(facts)), children
 
 
@@ -183,6 +268,12 @@ class KerasAnalyzer:
             return Analysis([ParseError(result)])
         facts: list[Fact] = []
         children: list[Child] = []
+        refs = result.get("references")
+        for ref in refs if isinstance(refs, list) else []:
+            if isinstance(ref, list) and len(ref) == 3 and all(isinstance(x, str) for x in ref):
+                facts.append(Hdf5Reference(ref[0], shown(ref[1], 200), shown(ref[2])))
+        if result.get("truncated"):
+            facts.append(LimitExceeded("hdf5-objects", 100_000))
         for key in ("model_config", "training_config"):
             value = result.get(key)
             if isinstance(value, str):

@@ -8,7 +8,6 @@ multi-gigabyte model costs a few reads. No runtime session is created, no extern
 from __future__ import annotations
 
 import functools
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import ClassVar
@@ -16,6 +15,7 @@ from typing import ClassVar
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.protowire import LEN, MAX_DEPTH, Field, Reader, WireError
 from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.loader_paths import path_problem
 from mlsbom.models import Format
 
 MAX_PROTO = 1 << 40
@@ -40,7 +40,7 @@ class OnnxExternalData(Fact):
     kind: ClassVar[str] = "onnx-external-data"
     tensor: str
     location: str
-    problem: str  # inside | absolute | url | escape
+    problem: str  # see loader_paths.path_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,19 +56,7 @@ class OnnxOperator(Fact):
 
 def location_problem(location: str) -> str:
     """Where an external-data path points relative to the model's folder."""
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", location):
-        return "url"
-    if location.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", location):
-        return "absolute"
-    depth = 0
-    for part in re.split(r"[\\/]", location):
-        if part == "..":
-            depth -= 1
-            if depth < 0:
-                return "escape"
-        elif part not in ("", "."):
-            depth += 1
-    return "inside"
+    return path_problem(location)
 
 
 @functools.cache
@@ -93,6 +81,14 @@ def _numbers() -> dict[str, int]:
         "sparse.values": num(onnx.SparseTensorProto, "values"),
         "sparse.indices": num(onnx.SparseTensorProto, "indices"),
         "function.node": num(onnx.FunctionProto, "node"),
+        "function.attribute_proto": num(onnx.FunctionProto, "attribute_proto"),
+        "model.training_info": num(onnx.ModelProto, "training_info"),
+        "training.initialization": num(onnx.TrainingInfoProto, "initialization"),
+        "training.algorithm": num(onnx.TrainingInfoProto, "algorithm"),
+        "attr.t": num(onnx.AttributeProto, "t"),
+        "attr.tensors": num(onnx.AttributeProto, "tensors"),
+        "attr.sparse_tensor": num(onnx.AttributeProto, "sparse_tensor"),
+        "attr.sparse_tensors": num(onnx.AttributeProto, "sparse_tensors"),
         "node.op_type": num(onnx.NodeProto, "op_type"),
         "node.domain": num(onnx.NodeProto, "domain"),
         "node.attribute": num(onnx.NodeProto, "attribute"),
@@ -124,12 +120,43 @@ class _Walk:
             elif f.number == n["graph.initializer"]:
                 self.tensor(f)
             elif f.number == n["graph.sparse_initializer"]:
-                for part in self.r.message(f):
-                    if part.wire == LEN and part.number in (
-                        n["sparse.values"],
-                        n["sparse.indices"],
-                    ):
-                        self.tensor(part)
+                self.sparse(f)
+
+    def sparse(self, field: Field) -> None:
+        n = self.n
+        for part in self.r.message(field):
+            if part.wire == LEN and part.number in (n["sparse.values"], n["sparse.indices"]):
+                self.tensor(part)
+
+    def attribute(self, field: Field, depth: int) -> None:
+        """Subgraphs (If/Loop/Scan bodies) and tensors held in a node or function attribute."""
+        n = self.n
+        for a in self.r.message(field):
+            if a.wire != LEN:
+                continue
+            if a.number in (n["attr.g"], n["attr.graphs"]):
+                self.graph(a, depth + 1)
+            elif a.number in (n["attr.t"], n["attr.tensors"]):
+                self.tensor(a)
+            elif a.number in (n["attr.sparse_tensor"], n["attr.sparse_tensors"]):
+                self.sparse(a)
+
+    def training_info(self, field: Field) -> None:
+        n = self.n
+        for part in self.r.message(field):
+            if part.wire == LEN and part.number in (
+                n["training.initialization"],
+                n["training.algorithm"],
+            ):
+                self.graph(part, 1)
+
+    def function(self, field: Field) -> None:
+        n = self.n
+        for fn in self.r.message(field):
+            if fn.number == n["function.node"] and fn.wire == LEN:
+                self.node(fn, 1)
+            elif fn.number == n["function.attribute_proto"] and fn.wire == LEN:
+                self.attribute(fn, 1)
 
     def node(self, field: Field, depth: int) -> None:
         n = self.n
@@ -142,9 +169,7 @@ class _Walk:
             elif f.number == n["node.domain"]:
                 domain = self.r.text(f)[:200]
             elif f.number == n["node.attribute"]:
-                for a in self.r.message(f):
-                    if a.wire == LEN and a.number in (n["attr.g"], n["attr.graphs"]):
-                        self.graph(a, depth + 1)
+                self.attribute(f, depth)
         if len(self.ops) < 10_000 or (domain, op_type) in self.ops:
             self.ops[(domain, op_type)] += 1
 
@@ -218,9 +243,9 @@ class OnnxAnalyzer:
                                 version = o.value
                         opsets.append(f"{domain or 'ai.onnx'}:{version}")
                     elif field.number == n["model.functions"]:
-                        for fn in reader.message(field):
-                            if fn.number == n["function.node"] and fn.wire == LEN:
-                                walk.node(fn, 1)
+                        walk.function(field)
+                    elif field.number == n["model.training_info"]:
+                        walk.training_info(field)
             except WireError as exc:
                 return Analysis([ParseError(f"ONNX: {exc}")])
             except TimeoutError:
