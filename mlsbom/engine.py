@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import os
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,8 +13,10 @@ from pathlib import Path
 
 from mlsbom import cross_file
 from mlsbom.analyzers import BY_FORMAT
+from mlsbom.analyzers.archives import appended_zip
 from mlsbom.analyzers.base import Child, Hint, Job
 from mlsbom.analyzers.quiet import quiet_parsing
+from mlsbom.budget import WALL_CLOCK, WorkBudget
 from mlsbom.config import ScanConfig
 from mlsbom.detect import detect
 from mlsbom.facts import (
@@ -132,19 +135,22 @@ def _scan_file(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[Artif
 
 
 def _scan_members(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
+    """Depth first; one WorkBudget counts the whole file's work. Once it is spent, nothing more
+    of the file is analysed and the limit is reported once (a `<remaining members>` marker)."""
     results: list[ArtifactResult] = []
     pending = [_Task(item.ref, item.source, item.size, item.facts, preset=item.format)]
-    seen = 0
-    while pending:
+    budget = WorkBudget(config.limits)
+    while pending and budget.spent is None:
         task = pending.pop()
-        seen += 1
-        if seen > config.limits.max_artifacts:
-            cap = LimitExceeded("artifacts-per-file", config.limits.max_artifacts, seen)
-            results.append(_capped(item.ref, cap, rules))
+        try:
+            budget.artifact()
+        except SourceLimit:
             break
-        result, children = _scan_one(task, config, rules)
+        result, children = _scan_one(task, config, rules, budget)
         results.append(result)
         pending.extend(reversed(children))
+    if budget.spent is not None:
+        results.append(_capped(item.ref, budget.spent, rules))
     return results
 
 
@@ -235,7 +241,7 @@ def _read_head(source: Source, n: int) -> bytes:
 
 
 def _scan_one(
-    task: _Task, config: ScanConfig, rules: RuleSet
+    task: _Task, config: ScanConfig, rules: RuleSet, budget: WorkBudget
 ) -> tuple[ArtifactResult, list[_Task]]:
     limits = config.limits
     facts: list[Fact] = list(task.facts)
@@ -257,7 +263,7 @@ def _scan_one(
         if head is not None:
             if size is None and len(head) < limits.head_bytes:
                 size = len(head)
-            fmt, analysis_facts, children = _analyse(task, head, size, config, rules)
+            fmt, analysis_facts, children = _analyse(task, head, size, config, rules, budget)
             facts.extend(analysis_facts)
     facts.insert(
         0,
@@ -280,7 +286,12 @@ def _scan_one(
 
 
 def _analyse(
-    task: _Task, head: bytes, size: int | None, config: ScanConfig, rules: RuleSet
+    task: _Task,
+    head: bytes,
+    size: int | None,
+    config: ScanConfig,
+    rules: RuleSet,
+    budget: WorkBudget,
 ) -> tuple[Format, list[Fact], list[Child]]:
     name = task.name_hint or task.ref.name
     forced = task.force
@@ -293,31 +304,63 @@ def _analyse(
         )
         if fallback is not None:
             fmt = forced = fallback
-    final, facts, children = _run_analyzer(task, fmt, head, size, config)
+    final, facts, children = _run_analyzer(task, fmt, head, size, config, budget)
+    if final not in _ZIPS and task.source is not None and (extra := _appended(task, size)):
+        children = [*children, extra]
     # judged on the final format: containers are classified by their members (a .keras zip)
     mismatch = None if forced else _extension_fact(name, final, rules)
     return final, [mismatch, *facts] if mismatch else facts, children
 
 
+_ZIPS = frozenset(
+    {Format.ZIP, Format.PYTORCH_ZIP, Format.TORCHSCRIPT, Format.NUMPY_ZIP, Format.KERAS}
+)
+
+
+def _appended(task: _Task, size: int | None) -> Child | None:
+    """A zip appended to a non-zip file (analysed as a child: zipfile-based loaders open it)."""
+    assert task.source is not None
+    try:
+        return appended_zip(task.source, size)
+    except (SourceError, OSError, ValueError):
+        return None  # the file's own analysis already reported what cannot be read
+
+
 def _run_analyzer(
-    task: _Task, fmt: Format, head: bytes, size: int | None, config: ScanConfig
+    task: _Task,
+    fmt: Format,
+    head: bytes,
+    size: int | None,
+    config: ScanConfig,
+    budget: WorkBudget,
 ) -> tuple[Format, list[Fact], list[Child]]:
     """The format's analyser, inside the per-artefact boundary (limits, errors: facts)."""
     limits = config.limits
     if size is not None and size > limits.max_file_bytes:
         return fmt, [LimitExceeded("file-bytes", limits.max_file_bytes, size)], []
-    job = Job(task.ref, task.source, fmt, head, size, limits, time.monotonic() + limits.max_seconds)  # type: ignore[arg-type]
+    deadline = time.monotonic() + limits.max_seconds  # last resort; budgets are counted
+    job = Job(task.ref, task.source, fmt, head, size, limits, deadline, budget)  # type: ignore[arg-type]
     try:
         analysis = BY_FORMAT[fmt].analyze(job)
     except SourceLimit as exc:
         return fmt, [LimitExceeded(exc.limit, exc.maximum)], []
     except (SourceError, OSError, EOFError) as exc:
         return fmt, [Unreadable(f"{type(exc).__name__}: {exc}")], []
-    except (RecursionError, MemoryError) as exc:
-        return fmt, [LimitExceeded(type(exc).__name__, 0)], []
+    except RecursionError:
+        return fmt, [LimitExceeded("recursion", sys.getrecursionlimit())], []
+    except MemoryError:
+        return fmt, [LimitExceeded("memory", limits.max_address_space)], []
     except Exception as exc:  # the per-artefact boundary: fail closed, keep scanning
         return fmt, [InternalError(f"{type(exc).__name__}: {exc}")], []
-    return analysis.format or fmt, list(analysis.facts), analysis.children
+    facts = [_wall_clock(f, limits.max_seconds) for f in analysis.facts]
+    return analysis.format or fmt, facts, analysis.children
+
+
+def _wall_clock(fact: Fact, seconds: float) -> Fact:
+    """Analysers report their deadline as `seconds`; it is shown as the last-resort limit."""
+    if isinstance(fact, LimitExceeded) and fact.limit == "seconds":
+        return dataclasses.replace(fact, limit=WALL_CLOCK, maximum=int(seconds))
+    return fact
 
 
 def _child_tasks(
