@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlsbom.config import Limits, ScanConfig, cap_address_space
 from mlsbom.models import ArtifactRef, Format
 from mlsbom.serial import _load_as, dump, load_fact
 from mlsbom.sources import FileSource
 from mlsbom.walk import WalkItem
+
+if TYPE_CHECKING:
+    from mlsbom.rules import RuleSet
 
 
 def item_to_json(item: WalkItem) -> dict[str, Any]:
@@ -45,7 +48,6 @@ def config_to_json(config: ScanConfig) -> dict[str, Any]:
 
 
 def main() -> int:
-    from mlsbom.engine import _scan_file
     from mlsbom.rules import load_rules
 
     rules = load_rules()
@@ -57,9 +59,21 @@ def main() -> int:
     cap_address_space(config.limits.max_address_space)
     for line in sys.stdin:
         item = item_from_json(json.loads(line))
-        sys.stdout.write(json.dumps(dump(_scan_file(item, config, rules))) + "\n")
+        sys.stdout.write(_answer(item, config, rules) + "\n")
         sys.stdout.flush()
     return 0
+
+
+def _answer(item: WalkItem, config: ScanConfig, rules: RuleSet) -> str:
+    """The JSON line for one file; running out of address space while scanning it or writing
+    the answer is a `memory` limit finding on that file, as in the CLI process (never a crash
+    that leaves the parent to guess)."""
+    from mlsbom.engine import _scan_file, out_of_memory
+
+    try:
+        return json.dumps(dump(_scan_file(item, config, rules)))
+    except MemoryError:
+        return json.dumps(dump([out_of_memory(item.ref, item.size, config, rules)]))
 
 
 if __name__ == "__main__":

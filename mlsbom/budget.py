@@ -4,9 +4,11 @@ The engine makes one `WorkBudget` per walked file and hands it to every analyser
 `Job.budget`; readers charge it as they work. What is counted, never timed:
 - bytes produced by every decompressor (zip members, gzip/bz2/xz/lzma/zlib/lz4 streams, 7z), at
   all nesting levels together, against `Limits.max_inflated_bytes`;
-- the same bytes against the compressed bytes consumed to make them: past `ratio_slack_bytes`,
-  more than `max_ratio` times the input is a bomb (an overlapping-entry zip re-reads one small
-  kernel many times, so its ratio grows with every member and it stops early);
+- the same bytes against the file's own size (all levels together): past `ratio_slack_bytes`,
+  more than `max_ratio` times the bytes on disk is a bomb. Nested zips (42.zip), entries that
+  share one kernel (overlapping-entry zips) and headers that lie about sizes all amplify the
+  file's bytes, so all stop early; when the file's size is unknown, the compressed bytes the
+  decompressors consumed stand in;
 - artefacts reached from the file (`max_artifacts`).
 Nesting depth and member counts stay structural checks in the engine (`_child_tasks`). Once
 spent, a budget stays spent: the engine analyses nothing more of that file and reports the
@@ -37,6 +39,7 @@ class WorkBudget:
     """Counters for one walked file; `spent` holds the first limit reached."""
 
     limits: Limits = field(default_factory=Limits)
+    physical: int | None = None  # the walked file's size on disk
     inflated: int = 0
     consumed: int = 0
     artifacts: int = 0
@@ -60,7 +63,7 @@ class WorkBudget:
         lim = self.limits
         if self.inflated > lim.max_inflated_bytes:
             raise self._stop("inflated-bytes", lim.max_inflated_bytes, self.inflated)
-        ratio = self.inflated // max(self.consumed, 1)
+        ratio = self.inflated // max(self.physical or self.consumed, 1)
         if self.inflated > lim.ratio_slack_bytes and ratio > lim.max_ratio:
             raise self._stop("compression-ratio", lim.max_ratio, ratio)
 

@@ -129,9 +129,21 @@ def _advance(config: ScanConfig, item: WalkItem) -> None:
 
 
 def _scan_file(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
-    """One walked file and its members (depth first), bounded by max_artifacts."""
-    with quiet_parsing():  # detection, analysis and explanation alike
-        return _scan_members(item, config, rules)
+    """One walked file and its members (depth first), bounded by its WorkBudget. Running out
+    of address space anywhere in it (not only inside an analyser) is a limit on that file."""
+    try:
+        with quiet_parsing():  # detection, analysis and explanation alike
+            return _scan_members(item, config, rules)
+    except MemoryError:
+        return [out_of_memory(item.ref, item.size, config, rules)]
+
+
+def out_of_memory(
+    ref: ArtifactRef, size: int | None, config: ScanConfig, rules: RuleSet
+) -> ArtifactResult:
+    """The file's result when the process ran out of its address-space cap scanning it."""
+    fact = LimitExceeded("memory", config.limits.max_address_space)
+    return ArtifactResult(ref, Format.UNKNOWN, size, (fact,), tuple(rules.judge([fact], ref)))
 
 
 def _scan_members(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
@@ -139,7 +151,7 @@ def _scan_members(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[Ar
     of the file is analysed and the limit is reported once (a `<remaining members>` marker)."""
     results: list[ArtifactResult] = []
     pending = [_Task(item.ref, item.source, item.size, item.facts, preset=item.format)]
-    budget = WorkBudget(config.limits)
+    budget = WorkBudget(config.limits, item.size)
     while pending and budget.spent is None:
         task = pending.pop()
         try:
@@ -175,12 +187,15 @@ def _scan_parallel(
     header = json.dumps(config_to_json(config)) + "\n"
 
     def work() -> None:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mlsbom._worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "mlsbom._worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        except (OSError, MemoryError):  # no worker (fork refused under the cap): left below
+            return
         assert proc.stdin is not None and proc.stdout is not None
         try:
             proc.stdin.write(header)
@@ -193,8 +208,8 @@ def _scan_parallel(
                     proc.stdin.write(json.dumps(item_to_json(items[n])) + "\n")
                     proc.stdin.flush()
                     done[n] = load_results(json.loads(proc.stdout.readline()))
-                except (OSError, ValueError, SerialError):
-                    done[n] = _scan_file(items[n], config, rules)
+                except (OSError, ValueError, SerialError, MemoryError):
+                    done[n] = _scan_file(items[n], config, rules)  # MemoryError: a finding
                 _advance(config, items[n])
         finally:
             proc.stdin.close()
@@ -205,6 +220,9 @@ def _scan_parallel(
         t.start()
     for t in threads:
         t.join()
+    for n in range(len(items)):  # files no worker answered for are scanned here
+        if n not in done:
+            done[n] = _scan_file(items[n], config, rules)
     return [r for n in range(len(items)) for r in done[n]]
 
 
