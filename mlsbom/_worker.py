@@ -68,12 +68,13 @@ def _answer(item: WalkItem, config: ScanConfig, rules: RuleSet) -> str:
     """The JSON line for one file; running out of address space while scanning it or writing
     the answer is a `memory` limit finding on that file, as in the CLI process (never a crash
     that leaves the parent to guess)."""
-    from mlsbom.engine import _scan_file, out_of_memory
+    from mlsbom.budget import out_of_memory
+    from mlsbom.engine import _scan_file
 
     try:
         return json.dumps(dump(_scan_file(item, config, rules)))
     except MemoryError:
-        return json.dumps(dump([out_of_memory(item.ref, item.size, config, rules)]))
+        return json.dumps(dump([out_of_memory(item.ref, item.size, config.limits, rules)]))
 
 
 if __name__ == "__main__":

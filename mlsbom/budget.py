@@ -20,12 +20,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import BinaryIO, cast
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from mlsbom.config import Limits
-from mlsbom.facts import LimitExceeded
+from mlsbom.facts import Fact, LimitExceeded
+from mlsbom.models import ArtifactRef, ArtifactResult, Format
 from mlsbom.sources import SourceLimit
+
+if TYPE_CHECKING:
+    from mlsbom.rules import RuleSet
 
 WALL_CLOCK = "wall-clock-seconds"
 
@@ -127,3 +131,18 @@ def metered_decompressor(
     counted = _Counted(compressed)
     inner = decompress(cast(BinaryIO, io.BufferedReader(counted, 1 << 16)))
     return cast(BinaryIO, io.BufferedReader(_Metered(inner, budget, counted), 1 << 16))
+
+
+def wall_clock(fact: Fact, seconds: float) -> Fact:
+    """Analysers report their deadline as `seconds`; it is shown as the last-resort limit."""
+    if isinstance(fact, LimitExceeded) and fact.limit == "seconds":
+        return replace(fact, limit=WALL_CLOCK, maximum=int(seconds))
+    return fact
+
+
+def out_of_memory(
+    ref: ArtifactRef, size: int | None, limits: Limits, rules: RuleSet
+) -> ArtifactResult:
+    """A file's result when its process ran out of the address-space cap scanning it."""
+    fact = LimitExceeded("memory", limits.max_address_space)
+    return ArtifactResult(ref, Format.UNKNOWN, size, (fact,), tuple(rules.judge([fact], ref)))

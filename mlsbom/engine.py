@@ -16,7 +16,7 @@ from mlsbom.analyzers import BY_FORMAT
 from mlsbom.analyzers.archives import appended_zip
 from mlsbom.analyzers.base import Child, Hint, Job
 from mlsbom.analyzers.quiet import quiet_parsing
-from mlsbom.budget import WALL_CLOCK, WorkBudget
+from mlsbom.budget import WorkBudget, out_of_memory, wall_clock
 from mlsbom.config import ScanConfig
 from mlsbom.detect import detect
 from mlsbom.facts import (
@@ -135,15 +135,7 @@ def _scan_file(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[Artif
         with quiet_parsing():  # detection, analysis and explanation alike
             return _scan_members(item, config, rules)
     except MemoryError:
-        return [out_of_memory(item.ref, item.size, config, rules)]
-
-
-def out_of_memory(
-    ref: ArtifactRef, size: int | None, config: ScanConfig, rules: RuleSet
-) -> ArtifactResult:
-    """The file's result when the process ran out of its address-space cap scanning it."""
-    fact = LimitExceeded("memory", config.limits.max_address_space)
-    return ArtifactResult(ref, Format.UNKNOWN, size, (fact,), tuple(rules.judge([fact], ref)))
+        return [out_of_memory(item.ref, item.size, config.limits, rules)]
 
 
 def _scan_members(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
@@ -323,25 +315,11 @@ def _analyse(
         if fallback is not None:
             fmt = forced = fallback
     final, facts, children = _run_analyzer(task, fmt, head, size, config, budget)
-    if final not in _ZIPS and task.source is not None and (extra := _appended(task, size)):
+    if task.source is not None and (extra := appended_zip(final, task.source, size)):
         children = [*children, extra]
     # judged on the final format: containers are classified by their members (a .keras zip)
     mismatch = None if forced else _extension_fact(name, final, rules)
     return final, [mismatch, *facts] if mismatch else facts, children
-
-
-_ZIPS = frozenset(
-    {Format.ZIP, Format.PYTORCH_ZIP, Format.TORCHSCRIPT, Format.NUMPY_ZIP, Format.KERAS}
-)
-
-
-def _appended(task: _Task, size: int | None) -> Child | None:
-    """A zip appended to a non-zip file (analysed as a child: zipfile-based loaders open it)."""
-    assert task.source is not None
-    try:
-        return appended_zip(task.source, size)
-    except (SourceError, OSError, ValueError):
-        return None  # the file's own analysis already reported what cannot be read
 
 
 def _run_analyzer(
@@ -370,15 +348,8 @@ def _run_analyzer(
         return fmt, [LimitExceeded("memory", limits.max_address_space)], []
     except Exception as exc:  # the per-artefact boundary: fail closed, keep scanning
         return fmt, [InternalError(f"{type(exc).__name__}: {exc}")], []
-    facts = [_wall_clock(f, limits.max_seconds) for f in analysis.facts]
+    facts = [wall_clock(f, limits.max_seconds) for f in analysis.facts]
     return analysis.format or fmt, facts, analysis.children
-
-
-def _wall_clock(fact: Fact, seconds: float) -> Fact:
-    """Analysers report their deadline as `seconds`; it is shown as the last-resort limit."""
-    if isinstance(fact, LimitExceeded) and fact.limit == "seconds":
-        return dataclasses.replace(fact, limit=WALL_CLOCK, maximum=int(seconds))
-    return fact
 
 
 def _child_tasks(

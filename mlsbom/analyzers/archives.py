@@ -20,7 +20,15 @@ from mlsbom.analyzers.tar_archives import ArchiveEntry, name_problem
 from mlsbom.budget import WorkBudget
 from mlsbom.facts import Fact, LimitExceeded, ParseError, TorchCheckpoint, ZipAnomaly
 from mlsbom.models import Format
-from mlsbom.sources import BytesSource, FileSource, Source, SourceLimit, capped, open_seekable
+from mlsbom.sources import (
+    BytesSource,
+    FileSource,
+    Source,
+    SourceError,
+    SourceLimit,
+    capped,
+    open_seekable,
+)
 from mlsbom.spool import SpooledSource, spooled
 
 _STORAGE = re.compile(r"(^|/)data/\d+$")
@@ -117,16 +125,19 @@ def _loadable_dir(entry: zipfmt.ZipEntry) -> bool:
     return entry.compressed_size > 0 or entry.uncompressed_size > 0
 
 
-def appended_zip(source: Source, size: int | None) -> Child | None:
+def appended_zip(fmt: Format, source: Source, size: int | None) -> Child | None:
     """A zip directory at the end of a file whose head is not a zip (a self-extracting stub or
     a polyglot): zipfile-based loaders (Keras, `zipfile.is_zipfile`) open it, so it is
     analysed as a zip child. Only sources that re-open cheaply are probed."""
     cheap = isinstance(source, FileSource | BytesSource | SpooledSource)
-    if size is None or size < 22 or not cheap:
+    if fmt in ZipAnalyzer.formats or size is None or size < 22 or not cheap:
         return None
-    with source.open() as f:
-        if not zipfmt.has_directory(f, size):
-            return None
+    try:
+        with source.open() as f:
+            if not zipfmt.has_directory(f, size):
+                return None
+    except (SourceError, OSError, ValueError):
+        return None  # the file's own analysis reports what cannot be read
     return Child("<appended zip>", source, declared_size=size, force=Format.ZIP)
 
 
