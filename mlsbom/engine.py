@@ -163,6 +163,7 @@ def _scan_parallel(
 ) -> list[ArtifactResult]:
     """Files spread over `mlsbom._worker` processes (JSON over pipes, never pickle); a file
     whose worker fails is scanned here instead, so the output matches a single process."""
+    import contextlib
     import json
     import queue
     import subprocess
@@ -204,7 +205,8 @@ def _scan_parallel(
                     done[n] = _scan_file(items[n], config, rules)  # MemoryError: a finding
                 _advance(config, items[n])
         finally:
-            proc.stdin.close()
+            with contextlib.suppress(OSError):  # a worker killed at its cap: nothing to flush
+                proc.stdin.close()
             proc.wait()
 
     threads = [threading.Thread(target=work) for _ in range(min(config.jobs, len(items)))]

@@ -318,3 +318,47 @@ def test_memory_error_outside_an_analyser_is_a_limit(
     result = scan([str(target)], ScanConfig())
     assert _limits(result) == {"memory"}
     assert {f.rule_id for f in result.findings} == {"limit-exceeded"}
+
+
+_KILLER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from mlsbom.analyzers import tar_archives
+
+    _real = tar_archives.TarAnalyzer.analyze
+
+    def _die(self, job):
+        main = getattr(sys.modules["__main__"], "__spec__", None)
+        if job.ref.name.endswith(".kill.tar") and getattr(main, "name", "") == "mlsbom._worker":
+            os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's OOM killer would
+        return _real(self, job)
+
+    tar_archives.TarAnalyzer.analyze = _die
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="signals")
+def test_a_worker_killed_mid_file_leaves_no_traceback(tmp_path: Path) -> None:
+    """The parent scans the file itself; the verdict matches --jobs 1."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(_KILLER)
+    targets = tmp_path / "t"
+    targets.mkdir()
+    for name in ("a.kill.tar", "b.kill.tar", "c.tar"):
+        gen_bombs.many_member_tar(targets / name, 2)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "mlsbom", "scan", "--jobs", jobs, str(targets)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+        for jobs in ("1", "3")
+    ]
+    assert runs[0].returncode == runs[1].returncode != 2
+    assert all("Traceback" not in r.stderr and "Exception in thread" not in r.stderr for r in runs)
+    assert runs[0].stdout == runs[1].stdout
