@@ -13,15 +13,17 @@ import os
 import tempfile
 from typing import TYPE_CHECKING, Any
 
-from mlsbom.analyzers.base import Analysis, Child, Job
+from mlsbom.analyzers.base import Analysis, Child, Hint, Job
 from mlsbom.budget import BudgetExceeded, WorkBudget
 from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.models import Format
 from mlsbom.sources import BytesSource, Source, open_seekable
 from mlsbom.spool import MEMORY_BYTES, SpooledSource
 
 if TYPE_CHECKING:
     from mlsbom.config import Limits
 
+SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 _RATIO_FLOOR = 16 << 20  # declared sizes below this are not judged by ratio (as for zip)
 _CHUNK = 1 << 20  # bytes py7zr may produce per decompress call
 
@@ -133,6 +135,16 @@ def _select(
                 facts.append(ParseError(f"7z not extracted: {exc}"[:300]))
         wanted = None
     return wanted
+
+
+class SevenZipAnalyzer:
+    formats: tuple[Format, ...] = (Format.SEVENZIP,)
+
+    def sniff(self, head: bytes, hint: Hint) -> Format | None:
+        return Format.SEVENZIP if head.startswith(SEVENZIP_MAGIC) else None
+
+    def analyze(self, job: Job) -> Analysis:
+        return analyze_sevenzip(job)
 
 
 def analyze_sevenzip(job: Job) -> Analysis:

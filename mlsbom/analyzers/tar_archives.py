@@ -1,5 +1,4 @@
-"""tar (any codec: gzip/bz2/xz layers are peeled by the compressed analyser) and 7z archives
-(analysers/sevenzip.py).
+"""tar archives (any codec: gzip/bz2/xz layers are peeled by the compressed analyser).
 
 Members become child artefacts; the engine applies depth, member-count, size and ratio limits.
 A streamed tar (a .tar.gz's decompressed child) is copied once, so members never decompress
@@ -23,7 +22,6 @@ from mlsbom.models import Format
 from mlsbom.sources import Source, SourceLimit, capped, open_seekable
 from mlsbom.spool import spooled
 
-SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -110,20 +108,14 @@ def _member_source(parent: Source, offset: int, size: int, maximum: int) -> Sour
 
 
 class TarAnalyzer:
-    formats: tuple[Format, ...] = (Format.TAR, Format.SEVENZIP)
+    formats: tuple[Format, ...] = (Format.TAR,)
 
     def sniff(self, head: bytes, hint: Hint) -> Format | None:
-        if head.startswith(SEVENZIP_MAGIC):
-            return Format.SEVENZIP
         if len(head) >= 262 and head[257:262] == b"ustar":
             return Format.TAR
         return None
 
     def analyze(self, job: Job) -> Analysis:
-        if job.format is Format.SEVENZIP:
-            from mlsbom.analyzers.sevenzip import analyze_sevenzip
-
-            return analyze_sevenzip(job)
         limits = job.limits
         facts: list[Fact] = []
         children: list[Child] = []
