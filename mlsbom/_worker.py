@@ -10,13 +10,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlsbom.config import Limits, ScanConfig, cap_address_space
 from mlsbom.models import ArtifactRef, Format
 from mlsbom.serial import _load_as, dump, load_fact
 from mlsbom.sources import FileSource
 from mlsbom.walk import WalkItem
+
+if TYPE_CHECKING:
+    from mlsbom.result_cache import ResultCache
+    from mlsbom.rules import RuleSet
 
 
 def item_to_json(item: WalkItem) -> dict[str, Any]:
@@ -54,7 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0].isdigit():
         die_with_parent(int(args[0]))
-    from mlsbom.engine import _scan_file
     from mlsbom.result_cache import open_cache
     from mlsbom.rules import load_rules
 
@@ -69,9 +72,22 @@ def main(argv: list[str] | None = None) -> int:
     cap_address_space(config.limits.max_address_space)
     for line in sys.stdin:
         item = item_from_json(json.loads(line))
-        sys.stdout.write(json.dumps(dump(_scan_file(item, config, rules, store))) + "\n")
+        sys.stdout.write(_answer(item, config, rules, store) + "\n")
         sys.stdout.flush()
     return 0
+
+
+def _answer(item: WalkItem, config: ScanConfig, rules: RuleSet, store: ResultCache | None) -> str:
+    """The JSON line for one file; running out of address space while scanning it or writing
+    the answer is a `memory` limit finding on that file, as in the CLI process (never a crash
+    that leaves the parent to guess)."""
+    from mlsbom.budget import out_of_memory
+    from mlsbom.engine import _scan_file
+
+    try:
+        return json.dumps(dump(_scan_file(item, config, rules, store)))
+    except MemoryError:
+        return json.dumps(dump([out_of_memory(item.ref, item.size, config.limits, rules)]))
 
 
 if __name__ == "__main__":

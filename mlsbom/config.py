@@ -29,6 +29,9 @@ class Limits:
     max_seconds: float = 120.0  # per artefact
     head_bytes: int = 64 << 10  # bytes read for format detection
     max_address_space: int = 4 << 30  # per scanning process (CLI and --jobs workers)
+    # counted per walked file, all nesting levels together (budget.WorkBudget)
+    max_inflated_bytes: int = 16 << 30  # bytes produced by decompressors
+    ratio_slack_bytes: int = 16 << 20  # inflated bytes before max_ratio applies to the total
 
 
 class Progress(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import os
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,8 +13,10 @@ from pathlib import Path
 
 from mlsbom import cross_file
 from mlsbom.analyzers import BY_FORMAT
+from mlsbom.analyzers.archives import appended_zip
 from mlsbom.analyzers.base import Child, Hint, Job
 from mlsbom.analyzers.quiet import quiet_parsing
+from mlsbom.budget import WorkBudget, out_of_memory, wall_clock
 from mlsbom.config import ScanConfig
 from mlsbom.detect import detect
 from mlsbom.facts import (
@@ -118,26 +121,33 @@ def _advance(config: ScanConfig, item: WalkItem) -> None:
 def _scan_file(
     item: WalkItem, config: ScanConfig, rules: RuleSet, store: ResultCache | None = None
 ) -> list[ArtifactResult]:
-    """One walked file and its members (depth first), bounded by max_artifacts; read through
-    one pinned descriptor, checked for changes, cached with `store` (file_guard.py)."""
-    with quiet_parsing():  # detection, analysis and explanation alike
-        return scan_pinned(item, lambda i: _scan_members(i, config, rules), rules, store)
+    """One walked file and its members (depth first), bounded by its WorkBudget; read through
+    one pinned descriptor, checked for changes, cached with `store` (file_guard.py). Running out
+    of address space anywhere in it (not only inside an analyser) is a limit on that file."""
+    try:
+        with quiet_parsing():  # detection, analysis and explanation alike
+            return scan_pinned(item, lambda i: _scan_members(i, config, rules), rules, store)
+    except MemoryError:
+        return [out_of_memory(item.ref, item.size, config.limits, rules)]
 
 
 def _scan_members(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
+    """Depth first; one WorkBudget counts the whole file's work. Once it is spent, nothing more
+    of the file is analysed and the limit is reported once (a `<remaining members>` marker)."""
     results: list[ArtifactResult] = []
     pending = [_Task(item.ref, item.source, item.size, item.facts, preset=item.format)]
-    seen = 0
-    while pending:
+    budget = WorkBudget(config.limits, item.size)
+    while pending and budget.spent is None:
         task = pending.pop()
-        seen += 1
-        if seen > config.limits.max_artifacts:
-            cap = LimitExceeded("artifacts-per-file", config.limits.max_artifacts, seen)
-            results.append(_capped(item.ref, cap, rules))
+        try:
+            budget.artifact()
+        except SourceLimit:
             break
-        result, children = _scan_one(task, config, rules)
+        result, children = _scan_one(task, config, rules, budget)
         results.append(result)
         pending.extend(reversed(children))
+    if budget.spent is not None:
+        results.append(_capped(item.ref, budget.spent, rules))
     return results
 
 
@@ -146,6 +156,7 @@ def _scan_parallel(
 ) -> list[ArtifactResult]:
     """Files spread over `mlsbom._worker` processes (JSON over pipes, never pickle); a file
     whose worker fails is scanned here instead, so the output matches a single process."""
+    import contextlib
     import json
     import queue
     import subprocess
@@ -163,13 +174,16 @@ def _scan_parallel(
     header = json.dumps(config_to_json(dataclasses.replace(config, cache=bool(store)))) + "\n"
 
     def work() -> None:
-        proc = subprocess.Popen(  # noqa: S603 - our own worker; it ends with us (lifetime.py)
-            [sys.executable, "-m", "mlsbom._worker", str(os.getpid())],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            start_new_session=True,  # Ctrl-C reaches us, and we stop it
-        )
+        try:
+            proc = subprocess.Popen(  # noqa: S603 - our own worker; it ends with us (lifetime.py)
+                [sys.executable, "-m", "mlsbom._worker", str(os.getpid())],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                start_new_session=True,  # Ctrl-C reaches us, and we stop it
+            )
+        except (OSError, MemoryError):  # no worker (fork refused under the cap): left below
+            return
         assert proc.stdin is not None and proc.stdout is not None
         track_popen(proc)
         try:
@@ -183,11 +197,12 @@ def _scan_parallel(
                     proc.stdin.write(json.dumps(item_to_json(items[n])) + "\n")
                     proc.stdin.flush()
                     done[n] = load_results(json.loads(proc.stdout.readline()))
-                except (OSError, ValueError, SerialError):
-                    done[n] = _scan_file(items[n], config, rules, store)
+                except (OSError, ValueError, SerialError, MemoryError):
+                    done[n] = _scan_file(items[n], config, rules, store)  # MemoryError: a finding
                 _advance(config, items[n])
         finally:
-            proc.stdin.close()
+            with contextlib.suppress(OSError):  # a worker killed at its cap: nothing to flush
+                proc.stdin.close()
             proc.wait()
             untrack(proc.pid)
 
@@ -196,6 +211,9 @@ def _scan_parallel(
         t.start()
     for t in threads:
         t.join()
+    for n in range(len(items)):  # files no worker answered for are scanned here
+        if n not in done:
+            done[n] = _scan_file(items[n], config, rules, store)
     return [r for n in range(len(items)) for r in done[n]]
 
 
@@ -236,7 +254,7 @@ def _read_head(source: Source, n: int) -> bytes:
 
 
 def _scan_one(
-    task: _Task, config: ScanConfig, rules: RuleSet
+    task: _Task, config: ScanConfig, rules: RuleSet, budget: WorkBudget
 ) -> tuple[ArtifactResult, list[_Task]]:
     limits = config.limits
     facts: list[Fact] = list(task.facts)
@@ -258,7 +276,7 @@ def _scan_one(
         if head is not None:
             if size is None and len(head) < limits.head_bytes:
                 size = len(head)
-            fmt, analysis_facts, children = _analyse(task, head, size, config, rules)
+            fmt, analysis_facts, children = _analyse(task, head, size, config, rules, budget)
             facts.extend(analysis_facts)
     facts.insert(
         0,
@@ -281,7 +299,12 @@ def _scan_one(
 
 
 def _analyse(
-    task: _Task, head: bytes, size: int | None, config: ScanConfig, rules: RuleSet
+    task: _Task,
+    head: bytes,
+    size: int | None,
+    config: ScanConfig,
+    rules: RuleSet,
+    budget: WorkBudget,
 ) -> tuple[Format, list[Fact], list[Child]]:
     name = task.name_hint or task.ref.name
     forced = task.force
@@ -294,31 +317,42 @@ def _analyse(
         )
         if fallback is not None:
             fmt = forced = fallback
-    final, facts, children = _run_analyzer(task, fmt, head, size, config)
+    final, facts, children = _run_analyzer(task, fmt, head, size, config, budget)
+    if task.source is not None and (extra := appended_zip(final, task.source, size)):
+        children = [*children, extra]
     # judged on the final format: containers are classified by their members (a .keras zip)
     mismatch = None if forced else _extension_fact(name, final, rules)
     return final, [mismatch, *facts] if mismatch else facts, children
 
 
 def _run_analyzer(
-    task: _Task, fmt: Format, head: bytes, size: int | None, config: ScanConfig
+    task: _Task,
+    fmt: Format,
+    head: bytes,
+    size: int | None,
+    config: ScanConfig,
+    budget: WorkBudget,
 ) -> tuple[Format, list[Fact], list[Child]]:
     """The format's analyser, inside the per-artefact boundary (limits, errors: facts)."""
     limits = config.limits
     if size is not None and size > limits.max_file_bytes:
         return fmt, [LimitExceeded("file-bytes", limits.max_file_bytes, size)], []
-    job = Job(task.ref, task.source, fmt, head, size, limits, time.monotonic() + limits.max_seconds)  # type: ignore[arg-type]
+    deadline = time.monotonic() + limits.max_seconds  # last resort; budgets are counted
+    job = Job(task.ref, task.source, fmt, head, size, limits, deadline, budget)  # type: ignore[arg-type]
     try:
         analysis = BY_FORMAT[fmt].analyze(job)
     except SourceLimit as exc:
         return fmt, [LimitExceeded(exc.limit, exc.maximum)], []
     except (SourceError, OSError, EOFError) as exc:
         return fmt, [Unreadable(f"{type(exc).__name__}: {exc}")], []
-    except (RecursionError, MemoryError) as exc:
-        return fmt, [LimitExceeded(type(exc).__name__, 0)], []
+    except RecursionError:
+        return fmt, [LimitExceeded("recursion", sys.getrecursionlimit())], []
+    except MemoryError:
+        return fmt, [LimitExceeded("memory", limits.max_address_space)], []
     except Exception as exc:  # the per-artefact boundary: fail closed, keep scanning
         return fmt, [InternalError(f"{type(exc).__name__}: {exc}")], []
-    return analysis.format or fmt, list(analysis.facts), analysis.children
+    facts = [wall_clock(f, limits.max_seconds) for f in analysis.facts]
+    return analysis.format or fmt, facts, analysis.children
 
 
 def _child_tasks(

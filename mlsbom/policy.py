@@ -81,6 +81,7 @@ class Decision:
     passed: bool
     fail_on: Severity
     violations: tuple[Finding, ...]
+
     def waiver_reason(self, finding: Finding) -> str:
         """The policy's reason for a waived finding (for reports: JUnit skipped, SARIF)."""
         reason = finding.waiver_reason or "waived by the policy"

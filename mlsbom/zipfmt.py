@@ -10,16 +10,14 @@ I/O errors raised by the underlying file propagate unchanged.
 
 from __future__ import annotations
 
-import io
 import struct
-import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from mlsbom.sources import SourceError
 
 if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
+    from mlsbom.budget import WorkBudget
 
 _LOCAL = b"PK\x03\x04"
 _CENTRAL = b"PK\x01\x02"
@@ -28,7 +26,6 @@ _EOCD64 = b"PK\x06\x06"
 _LOCATOR = b"PK\x06\x07"
 _LOCAL_SIZE, _CENTRAL_SIZE, _EOCD_SIZE, _EOCD64_SIZE, _LOCATOR_SIZE = 30, 46, 22, 56, 20
 _U16, _U32 = 0xFFFF, 0xFFFFFFFF
-_CHUNK = 1 << 16
 _CD_CHUNK = 1 << 20
 
 
@@ -130,8 +127,13 @@ def _zip64_end(f: BinaryIO, size: int, eocd_at: int) -> tuple[int, int, int, int
     return None
 
 
-def _directory(f: BinaryIO, size: int) -> tuple[int, int, int, int]:
-    """(entry count, directory size, absolute directory start, offset shift)."""
+def _directories(f: BinaryIO, size: int) -> list[tuple[int, int, int, int]]:
+    """Every readable (entry count, directory size, absolute start, offset shift).
+
+    miniz (torch.load) reads the directory at its stated offset; zipfile (and `cat stub
+    archive.zip`) reads the one right before the end record, shifting every offset by the
+    difference. Both are returned when both hold a directory, the stated one first.
+    """
     eocd_at, eocd = _find_eocd(f, size)
     count, cd_size, cd_offset = struct.unpack_from("<H2L", eocd, 10)
     end = eocd_at
@@ -140,15 +142,16 @@ def _directory(f: BinaryIO, size: int) -> tuple[int, int, int, int]:
         count, cd_size, cd_offset, end = z64
     if cd_size > end:
         raise ZipFormatError("central directory larger than the file")
-    # miniz uses the stated offset; zipfile (and `cat stub archive.zip`) need a shift that
-    # puts the directory right before the end record. The stated offset wins when it holds one.
-    for shift in (0, end - cd_size - cd_offset):
+    found = []
+    for shift in dict.fromkeys((0, end - cd_size - cd_offset)):
         start = cd_offset + shift
         if shift < 0 or start + cd_size > end:
             continue
         if count == 0 or _read_at(f, start, 4) == _CENTRAL:
-            return count, cd_size, start, shift
-    raise ZipFormatError("no central directory at its stated offset")
+            found.append((count, cd_size, start, shift))
+    if not found:
+        raise ZipFormatError("no central directory at its stated offset")
+    return found
 
 
 def _zip64_extra(extra: bytes, values: list[int]) -> None:
@@ -182,8 +185,10 @@ def _entry(
     _zip64_extra(raw[name_len:], values)
     usize, csize, offset = values[0], values[1], values[2] + shift
     anomalies: list[str] = ["shifted-offsets"] if shift else []
-    if method not in (0, 8):
+    if method not in (0, 8, 12, 14):
         anomalies.append(f"unsupported-method:{method}")
+    elif method in (12, 14):
+        anomalies.append(f"zipfile-only-method:{method}")  # miniz (torch.load) refuses it
     elif method == 0 and csize != usize:
         anomalies.append("stored-size-mismatch")
     local_name: str | None = None
@@ -217,107 +222,93 @@ def _entry(
     return entry, _CENTRAL_SIZE + name_len + extra_len + comment_len
 
 
+def _one_directory(
+    f: BinaryIO, size: int, found: tuple[int, int, int, int], max_entries: int
+) -> list[ZipEntry]:
+    count, cd_size, start, shift = found
+    if count * _CENTRAL_SIZE > cd_size:
+        raise ZipFormatError(f"{count} entries cannot fit in a {cd_size}-byte directory")
+    if count > max_entries:
+        raise ZipLimitError(f"{count} entries exceed the limit of {max_entries}")
+    cd = _Window(f, start, start + cd_size)
+    entries: list[ZipEntry] = []
+    pos = start
+    for index in range(count):
+        entry, used = _entry(f, size, index, cd, pos, shift)
+        pos += used
+        if pos > start + cd_size:
+            raise ZipFormatError(f"central directory entry {index} overruns the directory")
+        entries.append(entry)
+    return entries
+
+
+def _mark_overlaps(entries: list[ZipEntry]) -> list[ZipEntry]:
+    """Flag members whose bytes overlap another's (Fifield's non-recursive zip bombs share
+    one kernel between many entries; writers never produce this)."""
+    spans = sorted(
+        (e.header_offset, e.data_offset + e.compressed_size, i)
+        for i, e in enumerate(entries)
+        if e.data_offset is not None
+    )
+    hit: set[int] = set()
+    reach, owner = -1, -1
+    for lo, hi, i in spans:
+        if lo < reach:
+            hit.update((i, owner))
+        if hi > reach:
+            reach, owner = hi, i
+    return [
+        replace(e, anomalies=(*e.anomalies, "overlapping-data")) if i in hit else e
+        for i, e in enumerate(entries)
+    ]
+
+
 def read_entries(f: BinaryIO, size: int, *, max_entries: int = 100_000) -> list[ZipEntry]:
-    """Every central-directory entry (duplicates included), in directory order.
+    """Every central-directory entry (duplicates included), in directory order; when miniz
+    and zipfile would read different directories, the entries of both (the second view's
+    new entries marked `second-directory`).
 
     Raises ZipFormatError when the archive cannot be read, ZipLimitError past `max_entries`.
     """
     try:
-        count, cd_size, start, shift = _directory(f, size)
-        if count * _CENTRAL_SIZE > cd_size:
-            raise ZipFormatError(f"{count} entries cannot fit in a {cd_size}-byte directory")
-        if count > max_entries:
-            raise ZipLimitError(f"{count} entries exceed the limit of {max_entries}")
-        cd = _Window(f, start, start + cd_size)
-        entries: list[ZipEntry] = []
-        pos = start
-        for index in range(count):
-            entry, used = _entry(f, size, index, cd, pos, shift)
-            pos += used
-            if pos > start + cd_size:
-                raise ZipFormatError(f"central directory entry {index} overruns the directory")
-            entries.append(entry)
-        return entries
+        views = _directories(f, size)
+        entries = _one_directory(f, size, views[0], max_entries)
+        for view in views[1:]:
+            try:
+                other = _one_directory(f, size, view, max_entries - len(entries))
+            except ZipLimitError:
+                raise
+            except ZipFormatError:
+                continue  # that loader fails on it too
+            known = {(e.name, e.data_offset) for e in entries}
+            entries += [
+                replace(e, index=len(entries) + n, anomalies=(*e.anomalies, "second-directory"))
+                for n, e in enumerate(x for x in other if (x.name, x.data_offset) not in known)
+            ]
+        return _mark_overlaps(entries)
     except (struct.error, OverflowError) as exc:
         raise ZipFormatError(f"unreadable zip structure: {exc}") from None
 
 
-class MemberReader(io.RawIOBase):
-    """Streams one member's bytes (stored or deflated) from a file object it shares.
+def has_directory(f: BinaryIO, size: int) -> bool:
+    """True when the end of the file holds a readable zip directory (an appended zip, as in
+    self-extracting archives: zipfile-based loaders such as Keras open it)."""
+    try:
+        return any(count > 0 for count, _, _, _ in _directories(f, size))
+    except (ZipFormatError, struct.error, OverflowError):
+        return False
 
-    It seeks before every read, never closes the shared file, and produces at most
-    `max_bytes` bytes (ZipLimitError beyond). `truncated` turns true when the data ends early.
+
+def open_member(
+    f: BinaryIO, entry: ZipEntry, *, max_bytes: int, budget: WorkBudget | None = None
+) -> BinaryIO:
+    """A streaming, unbuffered reader of the member's bytes (`zipmember.MemberReader`).
+
+    Raises ZipFormatError for members with no located data or an unsupported method.
     """
+    from mlsbom.zipmember import MemberReader
 
-    def __init__(self, f: BinaryIO, entry: ZipEntry, max_bytes: int) -> None:
-        super().__init__()
-        if entry.data_offset is None:
-            raise ZipFormatError(f"{entry.name}: member data cannot be located")
-        if entry.method not in (0, 8):
-            raise ZipFormatError(f"{entry.name}: unsupported compression method {entry.method}")
-        self._f: BinaryIO | None = f
-        self._pos = entry.data_offset
-        self._left = entry.compressed_size
-        self._inflate = zlib.decompressobj(-15) if entry.method == 8 else None
-        self._out_left = max(max_bytes, 0)
-        self._max = max_bytes
-        self.truncated = False
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self._f = None  # drop the shared file; closing it is the owner's job
-        super().close()
-
-    def _raw(self, n: int) -> bytes:
-        if self._left <= 0 or self._f is None:
-            return b""
-        data = _read_at(self._f, self._pos, min(n, self._left))
-        if not data:
-            self.truncated, self._left = True, 0
-        self._pos += len(data)
-        self._left -= len(data)
-        return data
-
-    def _inflated(self, inflate: zlib._Decompress, n: int) -> bytes:
-        while not inflate.eof:
-            chunk = inflate.unconsumed_tail or self._raw(_CHUNK)
-            if not chunk:
-                self.truncated = True
-                return b""
-            try:
-                out = inflate.decompress(chunk, n)
-            except zlib.error as exc:
-                raise ZipFormatError(f"corrupt deflate data: {exc}") from None
-            if out:
-                return out
-            if len(inflate.unconsumed_tail) == len(chunk):  # no progress: never loop forever
-                self.truncated = True
-                return b""
-        return b""
-
-    def readinto(self, buffer: WriteableBuffer) -> int:
-        if self.closed:
-            raise ValueError("read from a closed member")
-        view = memoryview(buffer).cast("B")
-        n = min(len(view), self._out_left + 1)
-        if n == 0:
-            return 0
-        data = self._raw(n) if self._inflate is None else self._inflated(self._inflate, n)
-        if len(data) > self._out_left:
-            raise ZipLimitError(f"member expands beyond {self._max} bytes")
-        self._out_left -= len(data)
-        view[: len(data)] = data
-        return len(data)
-
-
-def open_member(f: BinaryIO, entry: ZipEntry, *, max_bytes: int) -> BinaryIO:
-    """A streaming, unbuffered reader of the member's bytes (a MemberReader, at most `max_bytes`).
-
-    Raises ZipFormatError for members with no located data or a method other than 0 or 8.
-    """
-    return cast(BinaryIO, MemberReader(f, entry, max_bytes))
+    return cast(BinaryIO, MemberReader(f, entry, max_bytes, budget))
 
 
 def member_size_hint(entry: ZipEntry) -> int:

@@ -106,16 +106,18 @@ def test_prefix_with_absolute_offsets_needs_no_shift() -> None:
     assert member(data, entry) == PICKLE
 
 
-def test_stated_directory_offset_wins_over_a_decoy_before_the_end_record() -> None:
+def test_both_directories_are_read_when_miniz_and_zipfile_disagree() -> None:
     """miniz reads the directory at its stated offset; zipfile at the spot before the EOCD."""
     data = make_zip([("data.pkl", PICKLE)])
     start, end = central_at(data), eocd_at(data)
     decoy = data[start:end].replace(b"data.pkl", b"safe.txt")
     patched = data[:end] + decoy + data[end:]
     assert zipfile.ZipFile(io.BytesIO(patched)).namelist() == ["safe.txt"]
-    (entry,) = entries(patched)
-    assert entry.name == "data.pkl" and entry.anomalies == ()
-    assert member(patched, entry) == PICKLE
+    stated, second = entries(patched)
+    assert stated.name == "data.pkl" and "second-directory" not in stated.anomalies
+    assert second.name == "safe.txt" and "second-directory" in second.anomalies
+    assert member(patched, stated) == PICKLE
+    assert "bad-local-signature" in second.anomalies  # zipfile shifts its offset: it fails too
 
 
 def test_bad_crc_is_not_checked() -> None:
@@ -187,10 +189,10 @@ def test_local_header_and_data_beyond_eof() -> None:
 
 def test_unsupported_method() -> None:
     data = bytearray(make_zip([("a", b"aaa")]))
-    data[8] = 12
-    data[central_at(data) + 10] = 12
+    data[8] = 99
+    data[central_at(data) + 10] = 99
     (entry,) = entries(bytes(data))
-    assert entry.method == 12 and entry.anomalies == ("unsupported-method:12",)
+    assert entry.method == 99 and entry.anomalies == ("unsupported-method:99",)
     with pytest.raises(ZipFormatError):
         zipfmt.open_member(io.BytesIO(bytes(data)), entry, max_bytes=100)
 
@@ -435,3 +437,142 @@ def test_random_mutations_only_raise_zip_format_error() -> None:
         except ZipFormatError:
             outcomes["error"] += 1
     assert outcomes["ok"] > 30 and outcomes["error"] > 30, outcomes
+
+
+# --- The scanner reads every member a loader could pick (zipfile, torch/miniz) -------------
+
+EVIL = b"\x80\x02cposix\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03."
+EVIL_P0 = b"cposix\nsystem\n(S'true'\ntR."
+BENIGN = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01K\x01s."
+
+
+def _caught(tmp_path: Path, name: str, data: bytes) -> set[tuple[str, ...]]:
+    """Member chains of the artefacts where the dangerous import was found."""
+    from mlsbom.config import ScanConfig
+    from mlsbom.engine import scan
+
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = scan([str(path)], ScanConfig())
+    return {
+        f.artifact.member_chain for f in result.findings if f.rule_id == "pickle-dangerous-import"
+    }
+
+
+def _torch_zip(pickle: bytes, folder: str = "archive", method: int = zipfile.ZIP_STORED) -> bytes:
+    return make_zip([(f"{folder}/data.pkl", pickle), (f"{folder}/version", b"3\n")], method)
+
+
+@pytest.mark.parametrize(
+    "stub",
+    [b"#!/bin/sh\nexec python -c 'print(1)'\n", BENIGN, b"\x89PNG\r\n\x1a\n" + bytes(40), b"x"],
+    ids=["shell-stub", "benign-pickle-polyglot", "png-header", "one-byte"],
+)
+def test_zip_behind_a_prefix_is_analysed(tmp_path: Path, stub: bytes) -> None:
+    """`cat stub archive.zip`: zipfile.is_zipfile and Keras open it (offsets shifted)."""
+    assert _caught(tmp_path, "model.keras", stub + _torch_zip(EVIL))
+
+
+def test_prefix_with_absolute_offsets_is_analysed(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    buf.write(b"MZ" + bytes(200))  # a self-extractor's stub, offsets written past it
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("archive/data.pkl", date_time=DATE), EVIL)
+    assert _caught(tmp_path, "setup.exe", buf.getvalue())
+
+
+class _Unseekable(io.RawIOBase):
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: bytes) -> int:  # type: ignore[override]
+        self.buf += b
+        return len(b)
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_data_descriptors(tmp_path: Path, method: int) -> None:
+    """Written to a pipe, zipfile puts sizes in data descriptors (flag bit 3)."""
+    out = _Unseekable()
+    with zipfile.ZipFile(out, "w", method) as zf:  # type: ignore[arg-type]
+        zf.writestr(zipfile.ZipInfo("archive/data.pkl", date_time=DATE), EVIL)
+        zf.writestr(zipfile.ZipInfo("archive/version", date_time=DATE), b"3\n")
+    data = bytes(out.buf)
+    assert entries(data)[0].flags & 0x08
+    assert _caught(tmp_path, "model.pt", data) == {("archive/data.pkl",)}
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_zip64_members(tmp_path: Path, method: int) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as zf:
+        info = zipfile.ZipInfo("archive/data.pkl", date_time=DATE)
+        info.compress_type = method
+        with zf.open(info, "w", force_zip64=True) as f:
+            f.write(EVIL)
+    assert _caught(tmp_path, "model.pt", buf.getvalue()) == {("archive/data.pkl",)}
+
+
+@pytest.mark.parametrize(
+    "order",
+    [(BENIGN, EVIL), (EVIL, BENIGN), (BENIGN, BENIGN, EVIL), (BENIGN, EVIL_P0, BENIGN)],
+    ids=["evil-last", "evil-first", "evil-third", "protocol-0-middle"],
+)
+def test_every_duplicate_is_analysed(tmp_path: Path, order: tuple[bytes, ...]) -> None:
+    """zipfile picks the last entry of a name, miniz's binary search may pick any."""
+    data = make_zip([("archive/data.pkl", p) for p in order] + [("archive/version", b"3\n")])
+    assert _caught(tmp_path, "model.pt", data) == {("archive/data.pkl",)}
+
+
+@pytest.mark.parametrize(
+    ("names", "evil_name"),
+    [
+        (["archive/data.pkl", "archive/DATA.PKL"], "archive/DATA.PKL"),
+        (["Archive/Data.Pkl", "Archive/version"], "Archive/Data.Pkl"),
+        (["archive/data.pkl", "archive/data.pkl/"], "archive/data.pkl/"),
+        (["archive\\sub/data.pkl", "archive\\sub/version"], "archive\\sub/data.pkl"),
+        (["./data.pkl", "./version"], "./data.pkl"),
+        (["a/b/c/data.pkl", "a/b/c/version"], "a/b/c/data.pkl"),
+        (["модель/data.pkl", "модель/version"], "модель/data.pkl"),
+    ],
+    ids=["case-twin", "mixed-case", "trailing-slash", "backslash", "dot", "nested", "unicode"],
+)
+def test_unusual_names(tmp_path: Path, names: list[str], evil_name: str) -> None:
+    """torch looks up `<first folder>/data.pkl` case-insensitively (miniz, flags 0)."""
+    members = [(n, EVIL_P0 if n == evil_name else BENIGN) for n in names]
+    assert (evil_name,) in _caught(tmp_path, "model.pt", make_zip(members))
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_zipfile_only_methods_are_read(tmp_path: Path, method: int) -> None:
+    """np.load and Keras read bzip2 and LZMA members through zipfile."""
+    data = make_zip([("w.npy", b"\x93NUMPY"), ("evil.pkl", EVIL)], method)
+    found = entries(data)
+    assert member(data, found[1]) == EVIL
+    assert _caught(tmp_path, "weights.npz", data) == {("evil.pkl",)}
+
+
+def test_member_stops_at_its_declared_size() -> None:
+    """Both loaders stop at the declared uncompressed size; stored members are read for it."""
+    data = bytearray(make_zip([("a", b"x" * 100)], zipfile.ZIP_DEFLATED))
+    data[central_at(data) + 24 : central_at(data) + 28] = struct.pack("<L", 10)
+    (entry,) = entries(bytes(data))
+    assert member(bytes(data), entry) == b"x" * 10
+    stored = bytearray(make_zip([("a", EVIL + b"tail")]))
+    at = central_at(stored)
+    stored[at + 20 : at + 24] = struct.pack("<L", 4)  # compressed size says 4 bytes
+    (entry,) = entries(bytes(stored))
+    assert member(bytes(stored), entry) == EVIL + b"tail"  # miniz reads the full size
+
+
+def test_overlapping_entries_are_flagged() -> None:
+    data = bytearray(make_zip([("a", b"x" * 50), ("b", b"y" * 50)]))
+    second = central_at(data, 1)
+    data[second + 42 : second + 46] = struct.pack("<L", 0)  # b's header offset -> a's
+    found = entries(bytes(data))
+    assert all("overlapping-data" in e.anomalies for e in found)
+    clean = entries(make_zip([("a", b"x" * 50), ("b", b"y" * 50)]))
+    assert not any("overlapping-data" in e.anomalies for e in clean)

@@ -19,6 +19,7 @@ from mlsbom.analyzers.python_code import PythonAnalyzer
 from mlsbom.analyzers.pytorch_legacy import TorchLegacyAnalyzer
 from mlsbom.analyzers.safetensors_files import SafetensorsAnalyzer
 from mlsbom.analyzers.savedmodel import SavedModelAnalyzer
+from mlsbom.analyzers.sevenzip import SevenZipAnalyzer
 from mlsbom.analyzers.signatures import SignatureFileAnalyzer
 from mlsbom.analyzers.tar_archives import TarAnalyzer
 from mlsbom.models import Format
@@ -26,6 +27,7 @@ from mlsbom.models import Format
 REGISTRY: tuple[Analyzer, ...] = (
     ZipAnalyzer(),  # also PyTorch zips, TorchScript, .npz and .keras (classified by members)
     TarAnalyzer(),
+    SevenZipAnalyzer(),
     NumpyAnalyzer(),
     SafetensorsAnalyzer(),
     GgufAnalyzer(),

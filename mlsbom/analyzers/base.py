@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from mlsbom.budget import WorkBudget
 from mlsbom.config import Limits
 from mlsbom.facts import Fact
 from mlsbom.models import ArtifactRef, Format
@@ -30,6 +31,7 @@ class Job:
     size: int | None
     limits: Limits
     deadline: float
+    budget: WorkBudget = field(default_factory=WorkBudget)  # counted work of the whole file
 
 
 @dataclass(frozen=True, slots=True)

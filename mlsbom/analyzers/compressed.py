@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 from mlsbom.analyzers.base import Analysis, Child, Hint, Job
+from mlsbom.budget import WorkBudget, metered_decompressor
 from mlsbom.models import Format
-from mlsbom.sources import decompressed
+from mlsbom.sources import DECOMPRESSORS, Source, StreamSource, capped
 
 _MAGIC: tuple[tuple[bytes, Format], ...] = (
     (b"\x1f\x8b", Format.GZIP),
@@ -55,6 +58,16 @@ class CompressedAnalyzer:
         name = job.ref.name
         stem, dot, suffix = name.rpartition(".")
         inner_name = stem if dot and f".{suffix.lower()}" in _SUFFIXES else name
-        source = decompressed(job.source, job.format.value, job.limits.max_member_bytes)
+        source = _metered(job.source, job.format.value, job.limits.max_member_bytes, job.budget)
         child = Child(f"<{job.format.value}>", source, name_hint=inner_name)
         return Analysis(children=[child])
+
+
+def _metered(parent: Source, codec: str, maximum: int, budget: WorkBudget) -> StreamSource:
+    """`sources.decompressed`, with every produced byte charged to the file's budget."""
+    make = DECOMPRESSORS[codec]
+
+    def opener() -> BinaryIO:
+        return metered_decompressor(parent.open(), make, budget)
+
+    return capped(opener, maximum, None)

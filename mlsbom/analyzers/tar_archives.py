@@ -1,8 +1,10 @@
-"""tar (any codec: gzip/bz2/xz layers are peeled by the compressed analyser) and 7z archives.
+"""tar archives (any codec: gzip/bz2/xz layers are peeled by the compressed analyser).
 
 Members become child artefacts; the engine applies depth, member-count, size and ratio limits.
-Nothing is extracted to disk. Member names that escape the extraction root, links and device
-entries are facts: `tarfile.extractall` without a filter and many unpack scripts follow them.
+A streamed tar (a .tar.gz's decompressed child) is copied once, so members never decompress
+the parent again. Nothing is extracted to disk. Member names that escape the extraction root,
+links and device entries are facts: `tarfile.extractall` without a filter and many unpack
+scripts follow them.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from typing import BinaryIO, ClassVar
 from mlsbom.analyzers.base import Analysis, Child, Hint, Job
 from mlsbom.facts import Fact, LimitExceeded, ParseError
 from mlsbom.models import Format
-from mlsbom.sources import BytesSource, Source, capped, open_seekable
+from mlsbom.sources import Source, SourceLimit, capped, open_seekable
+from mlsbom.spool import spooled
 
-SEVENZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
@@ -106,23 +108,20 @@ def _member_source(parent: Source, offset: int, size: int, maximum: int) -> Sour
 
 
 class TarAnalyzer:
-    formats: tuple[Format, ...] = (Format.TAR, Format.SEVENZIP)
+    formats: tuple[Format, ...] = (Format.TAR,)
 
     def sniff(self, head: bytes, hint: Hint) -> Format | None:
-        if head.startswith(SEVENZIP_MAGIC):
-            return Format.SEVENZIP
         if len(head) >= 262 and head[257:262] == b"ustar":
             return Format.TAR
         return None
 
     def analyze(self, job: Job) -> Analysis:
-        if job.format is Format.SEVENZIP:
-            return _sevenzip(job)
         limits = job.limits
         facts: list[Fact] = []
         children: list[Child] = []
         try:
-            with open_seekable(job.source, limits.max_member_bytes) as f:
+            source = spooled(job.source, limits.max_member_bytes)  # decompressed once
+            with open_seekable(source, limits.max_member_bytes) as f:
                 tar = tarfile.open(fileobj=f, mode="r:")  # noqa: SIM115 - closed with f
                 count = 0
                 while (member := tar.next()) is not None:
@@ -138,92 +137,13 @@ class TarAnalyzer:
                     elif member.isdev():
                         facts.append(ArchiveEntry(member.name[:300], "device"))
                     elif member.isfile():
-                        source = _member_source(
-                            job.source, member.offset_data, member.size, limits.max_member_bytes
+                        child = _member_source(
+                            source, member.offset_data, member.size, limits.max_member_bytes
                         )
-                        children.append(Child(member.name, source, declared_size=member.size))
+                        children.append(Child(member.name, child, declared_size=member.size))
                     tar.members = []  # type: ignore[attr-defined]  # keep no TarInfo list
+        except SourceLimit as exc:
+            facts.append(LimitExceeded(exc.limit, exc.maximum))
         except (tarfile.TarError, EOFError, ValueError, OSError) as exc:
             facts.append(ParseError(f"tar: {type(exc).__name__}: {exc}"[:300]))
         return Analysis(facts, children)
-
-
-def _sevenzip(job: Job) -> Analysis:
-    try:
-        import py7zr
-    except ImportError:
-        return Analysis([ParseError("7z archive not analysed: py7zr is not installed")])
-    limits = job.limits
-    facts: list[Fact] = []
-    children: list[Child] = []
-    try:
-        with open_seekable(job.source, limits.max_member_bytes) as f, py7zr.SevenZipFile(f) as z:
-            infos = z.list()
-            if len(infos) > limits.max_members:
-                facts.append(LimitExceeded("container-members", limits.max_members, len(infos)))
-                infos = infos[: limits.max_members]
-            total = 0
-            wanted = []
-            for info in infos:
-                problem = name_problem(info.filename)
-                if problem:
-                    facts.append(ArchiveEntry(info.filename[:300], problem))
-                if info.is_directory:
-                    continue
-                size = info.uncompressed or 0
-                total += size
-                if size > limits.max_member_bytes or total > limits.max_total_member_bytes:
-                    facts.append(LimitExceeded("container-bytes", limits.max_total_member_bytes))
-                    break
-                ratio = size / max(info.compressed or 1, 1)
-                if size > (16 << 20) and info.compressed and ratio > limits.max_ratio:
-                    facts.append(LimitExceeded("compression-ratio", limits.max_ratio, size))
-                    continue
-                wanted.append(info.filename)
-            if wanted:
-                factory = _MemoryFactory(limits.max_total_member_bytes)
-                z.extract(targets=wanted, factory=factory)
-                for name in wanted:
-                    data = factory.files.get(name)
-                    if data is not None:
-                        children.append(Child(name, BytesSource(data), declared_size=len(data)))
-    except _Budget:
-        facts.append(LimitExceeded("container-bytes", limits.max_total_member_bytes))
-    except Exception as exc:  # py7zr raises many types on corrupt input
-        facts.append(ParseError(f"7z: {type(exc).__name__}: {exc}"[:300]))
-    return Analysis(facts, children)
-
-
-class _Budget(Exception):
-    pass
-
-
-class _MemoryFactory:
-    """py7zr write factory that keeps members in memory within a byte budget."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.used = 0
-        self.files: dict[str, bytes] = {}
-
-    def create(self, filename: str) -> _MemoryFile:
-        return _MemoryFile(self, filename)
-
-
-class _MemoryFile(io.BytesIO):
-    def __init__(self, factory: _MemoryFactory, name: str) -> None:
-        super().__init__()
-        self.factory, self.name_ = factory, name
-
-    def write(self, data: bytes) -> int:  # type: ignore[override]
-        self.factory.used += len(data)
-        if self.factory.used > self.factory.budget:
-            raise _Budget("7z members exceed the byte budget")
-        return super().write(data)
-
-    def close(self) -> None:
-        self.factory.files[self.name_] = self.getvalue()
-        super().close()
-
-    def size(self) -> int:
-        return len(self.getbuffer())

@@ -1,0 +1,148 @@
+"""The counted work budget of one scanned file: the same bytes give the same verdict anywhere.
+
+The engine makes one `WorkBudget` per walked file and hands it to every analyser through
+`Job.budget`; readers charge it as they work. What is counted, never timed:
+- bytes produced by every decompressor (zip members, gzip/bz2/xz/lzma/zlib/lz4 streams, 7z), at
+  all nesting levels together, against `Limits.max_inflated_bytes`;
+- the same bytes against the file's own size (all levels together): past `ratio_slack_bytes`,
+  more than `max_ratio` times the bytes on disk is a bomb. Nested zips (42.zip), entries that
+  share one kernel (overlapping-entry zips) and headers that lie about sizes all amplify the
+  file's bytes, so all stop early; when the file's size is unknown, the compressed bytes the
+  decompressors consumed stand in;
+- artefacts reached from the file (`max_artifacts`).
+Nesting depth and member counts stay structural checks in the engine (`_child_tasks`). Once
+spent, a budget stays spent: the engine analyses nothing more of that file and reports the
+limit once. Wall-clock deadlines (`Limits.max_seconds`) remain a last resort, reported as
+`wall-clock-seconds`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, BinaryIO, cast
+
+from mlsbom.config import Limits
+from mlsbom.facts import Fact, LimitExceeded
+from mlsbom.models import ArtifactRef, ArtifactResult, Format
+from mlsbom.sources import SourceLimit
+
+if TYPE_CHECKING:
+    from mlsbom.rules import RuleSet
+
+WALL_CLOCK = "wall-clock-seconds"
+
+
+class BudgetExceeded(SourceLimit):
+    """The file's counted budget is spent (a SourceLimit: every reader already handles it)."""
+
+
+@dataclass(slots=True)
+class WorkBudget:
+    """Counters for one walked file; `spent` holds the first limit reached."""
+
+    limits: Limits = field(default_factory=Limits)
+    physical: int | None = None  # the walked file's size on disk
+    inflated: int = 0
+    consumed: int = 0
+    artifacts: int = 0
+    spent: LimitExceeded | None = None
+
+    def _stop(self, limit: str, maximum: int, value: int) -> BudgetExceeded:
+        if self.spent is None:
+            self.spent = LimitExceeded(limit, maximum, value)
+        return BudgetExceeded(self.spent.limit, self.spent.maximum)
+
+    def check(self) -> None:
+        """Raise if the budget is already spent (a reader about to start more work)."""
+        if self.spent is not None:
+            raise BudgetExceeded(self.spent.limit, self.spent.maximum)
+
+    def inflate(self, produced: int, consumed: int = 0) -> None:
+        """Charge `produced` decompressed bytes made from `consumed` compressed ones."""
+        self.check()
+        self.inflated += produced
+        self.consumed += consumed
+        lim = self.limits
+        if self.inflated > lim.max_inflated_bytes:
+            raise self._stop("inflated-bytes", lim.max_inflated_bytes, self.inflated)
+        ratio = self.inflated // max(self.physical or self.consumed, 1)
+        if self.inflated > lim.ratio_slack_bytes and ratio > lim.max_ratio:
+            raise self._stop("compression-ratio", lim.max_ratio, ratio)
+
+    def artifact(self) -> None:
+        """Charge one artefact (the file itself or a member at any depth)."""
+        self.check()
+        self.artifacts += 1
+        if self.artifacts > self.limits.max_artifacts:
+            raise self._stop("artifacts-per-file", self.limits.max_artifacts, self.artifacts)
+
+
+class _Counted(io.RawIOBase):
+    """Counts the bytes read through it (the compressed side of a decompressor)."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self._inner, self.count = inner, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._inner.read(len(buffer))
+        buffer[: len(data)] = data
+        self.count += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+class _Metered(io.RawIOBase):
+    """Charges a budget for the bytes a decompressor produces (and what it consumed for them)."""
+
+    def __init__(self, inner: BinaryIO, budget: WorkBudget, source: _Counted | None) -> None:
+        self._inner, self._budget, self._source, self._seen = inner, budget, source, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._inner.read(len(buffer))
+        consumed = 0
+        if self._source is not None:
+            consumed, self._seen = self._source.count - self._seen, self._source.count
+        self._budget.inflate(len(data), consumed)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
+def metered_decompressor(
+    compressed: BinaryIO, decompress: Callable[[BinaryIO], BinaryIO], budget: WorkBudget
+) -> BinaryIO:
+    """`decompress(compressed)` wrapped so that every produced byte, and the compressed bytes
+    consumed for it, are charged to `budget` (the decoder itself is untouched)."""
+    budget.check()
+    counted = _Counted(compressed)
+    inner = decompress(cast(BinaryIO, io.BufferedReader(counted, 1 << 16)))
+    return cast(BinaryIO, io.BufferedReader(_Metered(inner, budget, counted), 1 << 16))
+
+
+def wall_clock(fact: Fact, seconds: float) -> Fact:
+    """Analysers report their deadline as `seconds`; it is shown as the last-resort limit."""
+    if isinstance(fact, LimitExceeded) and fact.limit == "seconds":
+        return replace(fact, limit=WALL_CLOCK, maximum=int(seconds))
+    return fact
+
+
+def out_of_memory(
+    ref: ArtifactRef, size: int | None, limits: Limits, rules: RuleSet
+) -> ArtifactResult:
+    """A file's result when its process ran out of the address-space cap scanning it."""
+    fact = LimitExceeded("memory", limits.max_address_space)
+    return ArtifactResult(ref, Format.UNKNOWN, size, (fact,), tuple(rules.judge([fact], ref)))
