@@ -1,0 +1,140 @@
+"""Config-driven instantiation: keys that make a framework import and call a named Python object.
+
+Conventions (each a real loader, none executed here):
+- `_target_`: Hydra/OmegaConf `hydra.utils.instantiate` (also NeMo model configs, detectron2
+  LazyConfig); `_args_`, `_partial_` and nested targets are walked like any other value.
+  Hydra's `_locate` imports the first component, then getattr-walks the rest, importing
+  submodules as needed — so `torch.nn.modules.module.os.system` reaches `os.system`.
+- `class_path` (+ `init_args`): jsonargparse, LightningCLI. An unqualified name (no dot) is
+  resolved only among subclasses already imported, so it imports nothing and is skipped.
+- `type` in sentence-transformers `modules.json`: `import_from_string` of each module's type.
+- `loader_module` in MLflow `MLmodel`: `mlflow.pyfunc.load_model` imports it.
+
+Not conventions (checked, skipped): `__class__`, `cls`, `callable` (no framework imports them by
+those names), mmengine `type` (resolved in a registry, not imported). The allowlist of namespaces
+lives in rules/lists/config-callables.toml; rules judge.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+from mlsbom.analyzers.base import Analysis
+from mlsbom.analyzers.inspect_hooks import Inspector
+from mlsbom.facts import Fact, LimitExceeded
+
+MAX_FACTS = 200
+MAX_NODES = 4_000_000  # containers and scalars walked per file
+MAX_PATH = 200
+
+KEYS = {"_target_": "hydra", "class_path": "jsonargparse"}
+NAMED_KEYS = {
+    "modules.json": ("type", "sentence-transformers"),
+    "MLmodel": ("loader_module", "mlflow"),
+}
+# a component after the first that names a module re-enters it through an attribute
+_REENTRY = frozenset(sys.stdlib_module_names) | {
+    "torch",
+    "numpy",
+    "np",
+    "transformers",
+    "diffusers",
+    "hydra",
+    "omegaconf",
+    "jsonargparse",
+    "yaml",
+    "dill",
+    "joblib",
+    "cloudpickle",
+    "pandas",
+    "lightning",
+    "pytorch_lightning",
+    "sklearn",
+    "tensorflow",
+    "keras",
+    "nemo",
+    "mlflow",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigCallable(Fact):
+    """A config names a Python object that its framework imports and calls when it loads."""
+
+    kind: ClassVar[str] = "config-callable"
+    file: str
+    key_path: str  # e.g. model.encoder._target_
+    callable: str
+    convention: str  # hydra | jsonargparse | sentence-transformers | mlflow
+    traversal: bool  # a later component is private or names a module (attribute re-entry)
+
+
+def traverses(name: str) -> bool:
+    """True when a component after the first is private/dunder or a module name (re-entry)."""
+    parts = name.split(".")
+    return any(p.startswith("_") or p in _REENTRY for p in parts[1:]) or parts[0].startswith("_")
+
+
+def callable_fact(file: str, path: str, value: str, convention: str) -> ConfigCallable | None:
+    """The fact for one named callable, or None when the convention imports nothing."""
+    name = value.strip()[:300]
+    if not name or (convention == "jsonargparse" and "." not in name):
+        return None
+    return ConfigCallable(file, path[:MAX_PATH], name, convention, traverses(name))
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def walk_value(file: str, value: object) -> list[Fact]:
+    """Facts for every instantiation key in a parsed JSON value (iterative, bounded)."""
+    named = NAMED_KEYS.get(file)
+    facts: list[Fact] = []
+    stack: list[tuple[object, str]] = [(value, "")]
+    nodes = 0
+    while stack:
+        node, path = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            facts.append(LimitExceeded("config-nodes", MAX_NODES))
+            break
+        if isinstance(node, dict):
+            for key, item in node.items():
+                here = _join(path, str(key)[:80])
+                for fact in _key_facts(file, here, str(key), item, named):
+                    if len(facts) < MAX_FACTS:
+                        facts.append(fact)
+                if isinstance(item, dict | list):
+                    stack.append((item, here))
+        elif isinstance(node, list):
+            stack.extend(
+                (item, f"{path}[{i}]")
+                for i, item in enumerate(node)
+                if isinstance(item, dict | list)
+            )
+    return facts
+
+
+def _key_facts(
+    file: str, path: str, key: str, value: object, named: tuple[str, str] | None
+) -> Iterator[ConfigCallable]:
+    convention = KEYS.get(key)
+    if convention is None and named is not None and key == named[0]:
+        convention = named[1]
+    if convention is None or not isinstance(value, str):
+        return
+    fact = callable_fact(file, path, value, convention)
+    if fact is not None:
+        yield fact
+
+
+def _inspect(name: str, value: object) -> Analysis:
+    return Analysis(list(dict.fromkeys(walk_value(name, value))))
+
+
+# every JSON file: a framework may be pointed at any of them
+JSON_INSPECTORS: tuple[Inspector, ...] = (Inspector(lambda n: True, _inspect, generic=True),)
