@@ -122,13 +122,25 @@ def _notebook_fact(fact: Fact) -> Fact:
     return mark_loader_imported(fact)
 
 
+def _config_fact(fact: Fact, python: set[str], folder: str) -> Fact:
+    if not isinstance(fact, ConfigCallable) or fact.local:
+        return fact
+    shipped = any(p in python for p in _module_files(folder, fact.callable))
+    return dataclasses.replace(fact, local=True) if shipped else fact
+
+
 def retag(top: list[ArtifactResult], rules: RuleSet) -> dict[ArtifactRef, ArtifactResult]:
-    """Re-judged results for loader-imported Python files and notebooks in model repositories."""
+    """Re-judged results for loader-imported Python files, notebooks in model repositories and
+    configs naming the repository's own modules."""
     out: dict[ArtifactRef, ArtifactResult] = {}
     imported = loader_imported(top)
     folders = _model_folders(top)
+    python = {r.ref.path for r in top if r.format is Format.PYTHON}
     for r in top:
-        if r.ref.path in imported and r.format is Format.PYTHON:
+        if r.format in (Format.JSON, Format.YAML):
+            folder = posixpath.dirname(r.ref.path)
+            facts = tuple(_config_fact(f, python, folder) for f in r.facts)
+        elif r.ref.path in imported and r.format is Format.PYTHON:
             facts = tuple(mark_loader_imported(f) for f in r.facts)
         elif r.format is Format.NOTEBOOK and _in_model_repo(r.ref.path, folders):
             facts = tuple(_notebook_fact(f) for f in r.facts)

@@ -70,6 +70,7 @@ class ConfigCallable(Fact):
     callable: str
     convention: str  # hydra | jsonargparse | sentence-transformers | mlflow
     traversal: bool  # a later component is private or names a module (attribute re-entry)
+    local: bool = False  # names a module shipped beside the config (set across files)
 
 
 def traverses(name: str) -> bool:

@@ -43,7 +43,7 @@ _LINE = re.compile(
 # line magics that run shells, interpreters or fetched code; others (%matplotlib, %time…) do not
 _SHELL_MAGICS = frozenset({"system", "sx", "sc", "alias", "rehashx", "macro", "!"})
 _INSTALLERS = frozenset({"pip", "conda", "mamba", "micromamba", "uv"})
-_LOADERS = frozenset({"run", "load", "loadpy", "load_ext", "pycat", "rerun", "edit", "writefile"})
+_LOADERS = frozenset({"run", "load", "loadpy", "pycat", "rerun", "edit", "writefile"})
 # automagic: with no `%`, a line whose first word is a magic or a POSIX alias is run as one
 _AUTOMAGIC = (
     _SHELL_MAGICS

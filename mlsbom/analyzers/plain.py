@@ -88,6 +88,8 @@ class TextAnalyzer:
     formats: tuple[Format, ...] = (Format.TEXT,)
 
     def sniff(self, head: bytes, hint: Hint) -> Format | None:
+        if hint.name.lower().endswith(".pth") and b"\x00" not in head[:8192]:
+            return Format.TEXT  # site.py reads .pth in the locale encoding: any text is text
         return Format.TEXT if is_text(head) else None
 
     def analyze(self, job: Job) -> Analysis:

@@ -99,7 +99,7 @@ def yaml_facts(file: str, text: str) -> list[Fact]:
     facts: list[Fact] = []
     seen: set[int] = set()
     stack: list[tuple[Node, str]] = [
-        (d, f"[{i}]" if len(docs) > 1 else "") for i, d in enumerate(docs)
+        (d, f"[{i}]" if len(docs) > 1 else "") for i, d in reversed(list(enumerate(docs)))
     ]
     while stack and len(facts) < MAX_FACTS:
         node, path = stack.pop()
@@ -115,14 +115,16 @@ def yaml_facts(file: str, text: str) -> list[Fact]:
                     node.tag[len("tag:yaml.org,2002:") :][:200], path[:MAX_PATH] or "(document)"
                 )
             )
-        if isinstance(node, SequenceNode):
-            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
+        if isinstance(node, SequenceNode):  # pushed reversed: walked in document order
+            stack.extend(
+                (item, f"{path}[{i}]") for i, item in reversed(list(enumerate(node.value)))
+            )
         elif isinstance(node, MappingNode):
-            for key, value in node.value:
+            for key, value in reversed(node.value):
                 label = str(key.value)[:80] if isinstance(key, ScalarNode) else "?"
                 here = f"{path}.{label}" if path else label
-                stack.append((key, here))
                 stack.append((value, here))
+                stack.append((key, here))
                 convention = KEYS.get(label)
                 if convention is None and named is not None and label == named[0]:
                     convention = named[1]
