@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlsbom.analyzers.config_targets import walk_value
 from mlsbom.analyzers.notebooks import cell_facts
@@ -177,3 +179,39 @@ def test_notebook_escapes(cell: str, how: str) -> None:
 )
 def test_notebook_magics_that_run_nothing(cell: str) -> None:
     assert cell_facts(cell, 0) == []
+
+
+def test_oversized_json_is_quiet_unless_it_names_a_callable(tmp_path: Path) -> None:
+    vocab = '{"model": {"type": "BPE", "vocab": {' + ",".join(
+        f'"\\u0120tok{i}": {i}' for i in range(1_200_000)
+    )
+    (tmp_path / "tokenizer.json").write_text(vocab + "}}}")
+    assert scan([str(tmp_path / "tokenizer.json")], ScanConfig()).findings == ()
+    (tmp_path / "big.json").write_text(vocab + '}, "x": {"\\u005ftarget_": "os.system"}}}')
+    rules = {f.rule_id for f in scan([str(tmp_path / "big.json")], ScanConfig()).findings}
+    assert "limit-exceeded" in rules
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=400))
+def test_config_and_pth_readers_never_raise(text: str) -> None:
+    yaml_facts("x.yaml", text)
+    executed_lines(text.encode("utf-8", "surrogatepass"))
+    cell_facts(text, 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(["_target_", "class_path", "a", "type"]), inner, max_size=4
+            )
+        ),
+        max_leaves=30,
+    )
+)
+def test_walk_value_never_raises(value: object) -> None:
+    walk_value("modules.json", value)

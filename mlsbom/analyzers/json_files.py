@@ -14,7 +14,8 @@ from mlsbom.models import Format
 MAX_JSON_BYTES = 16 << 20  # configs are small; larger JSON (vocabularies) is only inventoried
 MAX_KEY_SCAN_BYTES = 1 << 30  # oversized JSON that only generic inspectors want: keys searched
 _CHUNK = 8 << 20
-_SHORT_KEY = re.compile(rb'"((?:[^"\\\n]|\\.){1,60})"\s*:')
+# a JSON string that may spell one of those keys: their letters and ASCII \u00XX escapes
+_MAYBE_KEY = re.compile(rb'"(?:[_targeclsph]|\\u00[0-7][0-9a-fA-F]){8,60}"')
 _CONFIG_KEYS = frozenset({"_target_", "class_path"})  # modules.json is small
 
 
@@ -60,7 +61,7 @@ def _oversized(job: Job, generic: bool) -> Analysis:
 
 
 def _has_config_key(job: Job) -> bool:
-    """Whether any short object key decodes (escapes included) to an instantiation key."""
+    """Whether a string that decodes (escapes included) to an instantiation key appears."""
     tail = b""
     read = 0
     with job.source.open() as f:
@@ -69,16 +70,11 @@ def _has_config_key(job: Job) -> bool:
             if read > MAX_KEY_SCAN_BYTES:
                 return True  # fail closed
             data = tail + chunk
-            for m in _SHORT_KEY.finditer(data):
-                key = m.group(1)
-                if b"\\" not in key:
-                    if key.decode("utf-8", "replace") in _CONFIG_KEYS:
-                        return True
-                    continue
+            for m in _MAYBE_KEY.finditer(data):
                 try:
-                    if json.loads(b'"' + key + b'"') in _CONFIG_KEYS:
+                    if json.loads(m.group(0)) in _CONFIG_KEYS:
                         return True
                 except ValueError:
                     continue
-            tail = data[-200:]
+            tail = data[-400:]
     return False

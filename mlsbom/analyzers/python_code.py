@@ -197,15 +197,15 @@ def python_facts(source: str, cell: int | None = None) -> list[Fact]:
     except RecursionError:
         facts.append(ParseError("Python source nested too deeply to analyse"))
     if cell is None:
-        paths = _local_imports(tree)
+        paths = _local_imports(resolver.imports)
         if paths:
             facts.append(PythonLocalImports(paths))
     return list(dict.fromkeys(facts))
 
 
-def _local_imports(tree: ast.Module) -> tuple[str, ...]:
+def _local_imports(imports: list[ast.Import | ast.ImportFrom]) -> tuple[str, ...]:
     out: list[str] = []
-    for node in ast.walk(tree):
+    for node in imports:
         if isinstance(node, ast.ImportFrom):
             up = "../" * max(node.level - 1, 0)
             base = up + (node.module or "").replace(".", "/")

@@ -23,6 +23,8 @@ _GET_IPYTHON = {
     "IPython.get_ipython",
     "IPython.core.getipython.get_ipython",
 }
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_ASSIGNS = (ast.Assign, ast.AnnAssign, ast.NamedExpr)
 _BUILTINS_NAMES = {"__builtins__", "builtins", "__builtin__"}
 _IMPORTERS = {
     "__import__",
@@ -55,21 +57,25 @@ class Resolver:
     """Local names to dotted names (imports and simple assignments), and constant strings."""
 
     def __init__(self, tree: ast.Module) -> None:
+        self.imports: list[ast.Import | ast.ImportFrom] = []
         self.aliases: dict[str, str] = {}
         self.constants: dict[str, str | bytes] = {}
         self.shadowed: set[str] = set()  # bound in the file: a parameter `compile` is no builtin
         assigns: list[tuple[str, ast.expr]] = []
         counts: dict[str, int] = {}
         for node in ast.walk(tree):
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                self._bind(node)
-            elif isinstance(node, ast.arg):
-                self.shadowed.add(node.arg)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                self.shadowed.add(node.id)
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                self.shadowed.add(node.name)
-            if isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr):
+            kind = type(node)
+            if kind is ast.Name:
+                if type(node.ctx) is ast.Store:  # type: ignore[attr-defined]
+                    self.shadowed.add(node.id)  # type: ignore[attr-defined]
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                self.imports.append(node)  # type: ignore[arg-type]
+                self._bind(node)  # type: ignore[arg-type]
+            elif kind is ast.arg:
+                self.shadowed.add(node.arg)  # type: ignore[attr-defined]
+            elif kind in _DEFS:
+                self.shadowed.add(node.name)  # type: ignore[attr-defined]
+            elif kind in _ASSIGNS and isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if node.value is None:
                     continue
