@@ -9,6 +9,8 @@ Conventions (each a real loader, none executed here):
   resolved only among subclasses already imported, so it imports nothing and is skipped.
 - `type` in sentence-transformers `modules.json`: `import_from_string` of each module's type.
 - `loader_module` in MLflow `MLmodel`: `mlflow.pyfunc.load_model` imports it.
+- `cls`/`class` beside `params`: Hydra 0.11 and early NeMo configs.
+- `target` in NeMo `model_config.yaml`: `from_config_dict` imports it by path.
 
 Not conventions (checked, skipped): `__class__`, `cls`, `callable` (no framework imports them by
 those names), mmengine `type` (resolved in a registry, not imported). The allowlist of namespaces
@@ -17,8 +19,7 @@ lives in rules/lists/config-callables.toml; rules judge.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -35,29 +36,22 @@ NAMED_KEYS = {
     "modules.json": ("type", "sentence-transformers"),
     "MLmodel": ("loader_module", "mlflow"),
 }
-# a component after the first that names a module re-enters it through an attribute
-_REENTRY = frozenset(sys.stdlib_module_names) | {
-    "torch",
-    "numpy",
-    "np",
-    "transformers",
-    "diffusers",
-    "hydra",
-    "omegaconf",
-    "jsonargparse",
-    "yaml",
-    "dill",
-    "joblib",
-    "cloudpickle",
-    "pandas",
-    "lightning",
-    "pytorch_lightning",
-    "sklearn",
-    "tensorflow",
-    "keras",
-    "nemo",
-    "mlflow",
-}
+# a component after the first naming one of these modules re-enters it through an attribute
+# (`torch.nn.modules.module.torch.load`): modules that run commands, load pickles or import
+_REENTRY = frozenset(
+    {
+        "os", "posix", "nt", "sys", "subprocess", "builtins", "importlib", "pickle", "_pickle",
+        "cPickle", "marshal", "shelve", "shutil", "socket", "ctypes", "pty", "runpy", "code",
+        "codeop", "types", "functools", "operator", "io", "pathlib", "tempfile", "urllib",
+        "http", "webbrowser", "multiprocessing", "asyncio", "pdb", "bdb", "timeit", "cProfile",
+        "profile", "trace", "inspect", "gc", "pydoc", "pkgutil", "zipimport", "tarfile",
+        "zipfile", "site", "sysconfig", "distutils", "setuptools", "pip", "torch", "numpy",
+        "np", "dill", "joblib", "cloudpickle", "yaml", "hydra", "omegaconf", "jsonargparse",
+        "pandas", "tensorflow", "keras", "transformers", "diffusers", "requests", "urllib3",
+    }
+)  # fmt: skip
+# real subpackages whose name is also such a module
+_SUBPACKAGES = frozenset({"nemo.collections.tts.torch"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,13 +70,18 @@ class ConfigCallable(Fact):
 def traverses(name: str) -> bool:
     """True when a component after the first is private/dunder or a module name (re-entry)."""
     parts = name.split(".")
-    return any(p.startswith("_") or p in _REENTRY for p in parts[1:]) or parts[0].startswith("_")
+    if parts[0].startswith("_"):
+        return True
+    return any(
+        p.startswith("_") or (p in _REENTRY and ".".join(parts[: i + 1]) not in _SUBPACKAGES)
+        for i, p in enumerate(parts[1:], 1)
+    )
 
 
 def callable_fact(file: str, path: str, value: str, convention: str) -> ConfigCallable | None:
     """The fact for one named callable, or None when the convention imports nothing."""
     name = value.strip()[:300]
-    if not name or (convention == "jsonargparse" and "." not in name):
+    if not name or (convention in ("jsonargparse", "nemo") and "." not in name):
         return None
     return ConfigCallable(file, path[:MAX_PATH], name, convention, traverses(name))
 
@@ -93,7 +92,6 @@ def _join(path: str, key: str) -> str:
 
 def walk_value(file: str, value: object) -> list[Fact]:
     """Facts for every instantiation key in a parsed JSON value (iterative, bounded)."""
-    named = NAMED_KEYS.get(file)
     facts: list[Fact] = []
     stack: list[tuple[object, str]] = [(value, "")]
     nodes = 0
@@ -106,7 +104,7 @@ def walk_value(file: str, value: object) -> list[Fact]:
         if isinstance(node, dict):
             for key, item in node.items():
                 here = _join(path, str(key)[:80])
-                for fact in _key_facts(file, here, str(key), item, named):
+                for fact in _key_facts(file, here, str(key), item, node):
                     if len(facts) < MAX_FACTS:
                         facts.append(fact)
                 if isinstance(item, dict | list):
@@ -120,12 +118,23 @@ def walk_value(file: str, value: object) -> list[Fact]:
     return facts
 
 
-def _key_facts(
-    file: str, path: str, key: str, value: object, named: tuple[str, str] | None
-) -> Iterator[ConfigCallable]:
+def key_convention(file: str, key: str, siblings: Collection[object]) -> str | None:
+    """The loader convention that imports the value of `key` in this mapping, if any."""
     convention = KEYS.get(key)
+    if convention is None and key in ("cls", "class") and "params" in siblings:
+        convention = "hydra-0.11"  # Hydra 0.11 and early NeMo: `cls`/`class` with `params`
+    if convention is None and key == "target" and file == "model_config.yaml":
+        convention = "nemo"  # NeMo from_config_dict: import_class_by_path(config.target)
+    named = NAMED_KEYS.get(file)
     if convention is None and named is not None and key == named[0]:
         convention = named[1]
+    return convention
+
+
+def _key_facts(
+    file: str, path: str, key: str, value: object, siblings: Collection[object]
+) -> Iterator[ConfigCallable]:
+    convention = key_convention(file, key, siblings)
     if convention is None or not isinstance(value, str):
         return
     fact = callable_fact(file, path, value, convention)

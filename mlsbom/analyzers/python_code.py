@@ -10,6 +10,7 @@ import ast
 import dataclasses
 import fnmatch
 import functools
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
@@ -133,16 +134,22 @@ _IMPORTERS = {
 _LOOKUPS = {"vars", "builtins.vars", "globals", "builtins.globals", "locals", "builtins.locals"}
 
 
+_MODULE_NAMES = frozenset(sys.stdlib_module_names) | {"torch", "numpy", "dill", "joblib"}
+
+
 def reference_category(name: str) -> tuple[str, str] | None:
-    """(prefix, category) of the longest dotted prefix of `name` that is classified."""
+    """(prefix, category) of the longest dotted prefix of `name` that is classified; a later
+    component naming a module starts again there (`torch.os.system` is `os.system`)."""
     parts = name.split(".")
-    for n in range(len(parts), 0, -1):
-        prefix = ".".join(parts[:n])
-        category = category_of(prefix)
-        if category == "inert":  # exception classes and constants: referring to them runs nothing
-            return None
-        if category is not None:
-            return prefix, category
+    starts = [0, *(i for i in range(1, len(parts) - 1) if parts[i] in _MODULE_NAMES)]
+    for start in starts:
+        for n in range(len(parts), start, -1):
+            prefix = ".".join(parts[start:n])
+            category = category_of(prefix)
+            if category == "inert":  # exceptions and constants: referring to them runs nothing
+                break
+            if category is not None:
+                return prefix, category
     return None
 
 
@@ -251,6 +258,8 @@ def _node_facts(
     if name is None:
         return out
     hit = reference_category(name)
+    if hit is None and "." not in name:  # `from os import *` then `system(...)`
+        hit = next(filter(None, (reference_category(f"{m}.{name}") for m in resolver.star)), None)
     if hit is not None and _quiet_magic(name, node, parent):
         return out
     if hit is not None:

@@ -14,6 +14,7 @@ import ast
 import base64
 import binascii
 import codecs
+import zlib
 
 MAX_FOLD = 300  # characters of a folded string
 MAX_FOLD_DEPTH = 24
@@ -44,6 +45,8 @@ _DECODERS = {
     "binascii.a2b_hex": binascii.a2b_hex,
     "binascii.a2b_base64": binascii.a2b_base64,
     "bytes.fromhex": bytes.fromhex,
+    "zlib.decompress": lambda b: zlib.decompressobj().decompress(b, MAX_FOLD + 1),
+    "gzip.decompress": lambda b: zlib.decompressobj(31).decompress(b, MAX_FOLD + 1),
 }
 _STR_METHODS = {"lower", "upper", "strip", "lstrip", "rstrip", "title", "capitalize", "swapcase"}
 
@@ -58,6 +61,8 @@ class Resolver:
 
     def __init__(self, tree: ast.Module) -> None:
         self.imports: list[ast.Import | ast.ImportFrom] = []
+        self.star: list[str] = []  # modules imported with `from m import *`
+        self.lists: dict[str, list[str]] = {}  # `n = ["sys", "tem"]`
         self.aliases: dict[str, str] = {}
         self.constants: dict[str, str | bytes] = {}
         self.shadowed: set[str] = set()  # bound in the file: a parameter `compile` is no builtin
@@ -85,6 +90,10 @@ class Resolver:
                         counts[t.id] = counts.get(t.id, 0) + 1
         for _ in range(3):  # chains: g = f; f = os.system
             for local, value in assigns:
+                if isinstance(value, ast.List | ast.Tuple) and counts[local] == 1:
+                    items = [self.fold(e) for e in value.elts]
+                    if all(isinstance(i, str) for i in items):
+                        self.lists[local] = [str(i) for i in items]
                 folded = self.fold(value)
                 if folded is not None and counts[local] == 1:
                     self.constants[local] = folded
@@ -108,6 +117,8 @@ class Resolver:
                 self.aliases[local] = a.name if a.asname else a.name.split(".")[0]
             return
         module = "." * node.level + (node.module or "")
+        if any(a.name == "*" for a in node.names) and module:
+            self.star.append(module)
         for a in node.names:
             self.aliases[a.asname or a.name] = f"{module}.{a.name}" if module else a.name
 
@@ -156,6 +167,12 @@ class Resolver:
         return None
 
     def _call(self, node: ast.Call, depth: int) -> str | None:
+        if isinstance(node.func, ast.Call) and node.args:  # operator.attrgetter("system")(os)
+            getter = self.name(node.func.func, depth + 1)
+            if getter in ("operator.attrgetter", "operator.methodcaller") and node.func.args:
+                attr, obj = self.fold(node.func.args[0]), self.name(node.args[0], depth + 1)
+                if isinstance(attr, str) and obj is not None:
+                    return f"{obj}.{attr}"
         fn = self.name(node.func, depth + 1)
         if fn in ("getattr", "builtins.getattr") and len(node.args) >= 2:
             obj = self.name(node.args[0], depth + 1)
@@ -215,11 +232,16 @@ class Resolver:
             return None
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
             s = node.slice
-            step = _int(s.step) if s.step is not None else None
-            if s.lower is None and s.upper is None and step == -1:
-                text = self.fold(node.value, d)
-                return text[::-1] if text is not None else None
-            return None
+            bounds = [_int(b) if b is not None else None for b in (s.lower, s.upper, s.step)]
+            if any(
+                b is None and e is not None
+                for b, e in zip(bounds, (s.lower, s.upper, s.step), strict=True)
+            ):
+                return None
+            text = self.fold(node.value, d)
+            if text is None or bounds[2] == 0:
+                return None
+            return text[bounds[0] : bounds[1] : bounds[2]]
         if isinstance(node, ast.Call):
             return self._fold_call(node, d)
         return None
@@ -250,7 +272,7 @@ class Resolver:
             data = self.fold(args[0], depth)
             try:
                 return _DECODERS[fn](data) if data is not None else None  # type: ignore[operator]
-            except (ValueError, TypeError, binascii.Error):
+            except (ValueError, TypeError, binascii.Error, zlib.error):
                 return None
         if fn == "codecs.decode" and len(args) >= 2:
             data, codec = self.fold(args[0], depth), self.fold(args[1], depth)
@@ -329,6 +351,8 @@ def _method(
 
 def _pieces(node: ast.AST, resolver: Resolver, depth: int) -> list[str] | None:
     """Strings of a join argument: folds in a list, `map(chr, [...])` or `chr(x) for x in [...]`."""
+    if isinstance(node, ast.Name) and node.id in resolver.lists:
+        return resolver.lists[node.id]
     if isinstance(node, ast.List | ast.Tuple):
         out = [resolver.fold(e, depth) for e in node.elts]
         return (

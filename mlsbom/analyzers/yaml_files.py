@@ -18,12 +18,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.config_targets import (
-    KEYS,
     MAX_FACTS,
     MAX_NODES,
     MAX_PATH,
-    NAMED_KEYS,
     callable_fact,
+    key_convention,
 )
 from mlsbom.analyzers.plain import is_text
 from mlsbom.analyzers.python_code import read_text
@@ -32,7 +31,10 @@ from mlsbom.models import Format
 
 MAX_YAML_BYTES = 4 << 20
 MAX_DEPTH = 250  # PyYAML's own recursive composer fails not far above this
-_PYTHON_TAG = "tag:yaml.org,2002:python/"
+# tags that import a name (python/tuple, python/str… are plain data)
+_PYTHON_IMPORT_TAGS = tuple(
+    f"tag:yaml.org,2002:python/{t}" for t in ("name:", "module:", "object:", "object/")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,6 @@ def yaml_facts(file: str, text: str) -> list[Fact]:
     except (yaml.YAMLError, ValueError) as exc:
         # PyYAML-based loaders (OmegaConf, Lightning, MLflow) refuse the same text
         return [YamlUnparsed(str(exc)[:200])]
-    named = NAMED_KEYS.get(file)
     facts: list[Fact] = []
     seen: set[int] = set()
     stack: list[tuple[Node, str]] = [
@@ -109,7 +110,7 @@ def yaml_facts(file: str, text: str) -> list[Fact]:
         if len(seen) > MAX_NODES:
             facts.append(LimitExceeded("config-nodes", MAX_NODES))
             break
-        if node.tag.startswith(_PYTHON_TAG):
+        if node.tag.startswith(_PYTHON_IMPORT_TAGS):
             facts.append(
                 YamlPythonTag(
                     node.tag[len("tag:yaml.org,2002:") :][:200], path[:MAX_PATH] or "(document)"
@@ -120,14 +121,13 @@ def yaml_facts(file: str, text: str) -> list[Fact]:
                 (item, f"{path}[{i}]") for i, item in reversed(list(enumerate(node.value)))
             )
         elif isinstance(node, MappingNode):
+            siblings = {k.value for k, _ in node.value if isinstance(k, ScalarNode)}
             for key, value in reversed(node.value):
                 label = str(key.value)[:80] if isinstance(key, ScalarNode) else "?"
                 here = f"{path}.{label}" if path else label
                 stack.append((value, here))
                 stack.append((key, here))
-                convention = KEYS.get(label)
-                if convention is None and named is not None and label == named[0]:
-                    convention = named[1]
+                convention = key_convention(file, label, siblings)
                 if convention and isinstance(value, ScalarNode):
                     fact = callable_fact(file, here, str(value.value), convention)
                     if fact is not None:
