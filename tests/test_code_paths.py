@@ -181,6 +181,24 @@ def test_notebook_magics_that_run_nothing(cell: str) -> None:
     assert cell_facts(cell, 0) == []
 
 
+@pytest.mark.parametrize(
+    ("cell", "index_only", "remote"),
+    [
+        ('%pip install -U "transformers[torch]>=4.40" accelerate', True, False),
+        ("!pip install numpy scipy==1.13", True, False),
+        ("%pip install torch>=2", False, False),  # an unquoted > is a shell redirect
+        ('!pip install "a"; curl example.invalid', False, False),
+        ('%pip install "x$(id)"', False, False),
+        ("%pip install -e git+https://example.invalid/x.git#egg=x", False, True),
+        ("!python -m pip install --index-url https://example.invalid/simple x", False, True),
+        ("%conda install -c conda-forge numpy", False, False),
+    ],
+)
+def test_install_classification(cell: str, index_only: bool, remote: bool) -> None:
+    facts = cell_facts(cell, 0)
+    assert [(f.index_install, f.remote) for f in facts] == [(index_only, remote)]  # type: ignore[attr-defined]
+
+
 def test_oversized_json_is_quiet_unless_it_names_a_callable(tmp_path: Path) -> None:
     vocab = '{"model": {"type": "BPE", "vocab": {' + ",".join(
         f'"\\u0120tok{i}": {i}' for i in range(1_200_000)

@@ -109,8 +109,9 @@ def _install(command: str) -> tuple[bool, bool] | None:
         or a.startswith(("./", "../", "/", "~"))
         for a in args
     )  # fmt: skip
+    unquoted = re.sub(r"'[^'$`\\]*'|\"[^\"$`\\]*\"", "", command)  # "torch>=2" is no redirect
     plain = all(a in _SAFE_FLAGS or _PLAIN_REQ.match(a) for a in args) and not any(
-        c in command for c in ";&|`$<>"
+        c in unquoted for c in ";&|`$<>"
     )
     return remote, plain and not remote
 
