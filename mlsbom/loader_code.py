@@ -3,7 +3,8 @@
 A `.py` file is loader-imported when a config makes a loader import it — `auto_map` and custom
 pipelines (transformers), custom components and `pipeline.py` (diffusers), `_target_`/`class_path`
 naming a module in the repository (Hydra, jsonargparse), a `.pth` import line — when it is
-`hubconf.py` (torch.hub), or when a loader-imported file imports it. A notebook is judged as run
+`hubconf.py` (torch.hub) or `sitecustomize.py`/`usercustomize.py` (site.py), or when a
+loader-imported file imports it. A notebook is judged as run
 when it ships in a model repository (model files or a model config in its folder or above).
 Those files' Python facts are re-marked `loader_imported` and re-judged: the rules decide what
 that changes (python-process rather than python-script-call, …).
@@ -41,6 +42,8 @@ MODEL_CONFIGS = frozenset(
     {"config.json", "model_index.json", "modules.json", "adapter_config.json"}
 )
 MAX_ROUNDS = 1_000
+# torch.hub imports hubconf.py; site.py imports sitecustomize/usercustomize from site-packages
+_IMPORTED_BY_NAME = frozenset({"hubconf.py", "sitecustomize.py", "usercustomize.py"})
 
 
 def _module_files(folder: str, dotted: str) -> Iterator[str]:
@@ -72,7 +75,7 @@ def loader_imported(top: list[ArtifactResult]) -> set[str]:
     """Paths of the Python files a loader imports, directly or through their imports."""
     by_path = {r.ref.path: r for r in top if r.format is Format.PYTHON}
     pending = [p for r in top for p in _seeds(r) if p in by_path]
-    pending += [p for p in by_path if posixpath.basename(p) == "hubconf.py"]
+    pending += [p for p in by_path if posixpath.basename(p) in _IMPORTED_BY_NAME]
     found: set[str] = set()
     rounds = 0
     while pending and rounds < MAX_ROUNDS:
