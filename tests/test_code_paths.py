@@ -113,6 +113,18 @@ def _refs(source: str) -> set[str]:
         ("from functools import partial\nimport pty\np = partial(pty.spawn, 'sh')\n", "pty.spawn"),
         ("import os\nclass A:\n    x = [os.system]\n", "os.system"),
         ("import ctypes\ndef f(lib=ctypes.CDLL('x')):\n    pass\n", "ctypes.CDLL"),
+        ("import torch\ntorch.os.system('x')\n", "os.system"),
+        ("from os import *\nsystem('x')\n", "os.system"),
+        ("import operator, os\noperator.methodcaller('system', 'x')(os)\n", "os.system"),
+        ("import os\nn = ['sys', 'tem']\ngetattr(os, ''.join(n))('x')\n", "os.system"),
+        ("import os\ngetattr(os, 'xxsystemyy'[2:8])('x')\n", "os.system"),
+        ("import pydoc\npydoc.locate('os.sys' + 'tem')('x')\n", "os.system"),
+        ("import pkgutil\npkgutil.resolve_name('subprocess:run')(['x'])\n", "subprocess.run"),
+        (
+            "import os, zlib\ngetattr(os, zlib.decompress("
+            "b'x\\x9c+\\xae,.I\\xcd\\x05\\x00\\tt\\x02\\xa6').decode())('x')\n",
+            "os.system",
+        ),
     ],
 )
 def test_dataflow_instances(source: str, name: str) -> None:

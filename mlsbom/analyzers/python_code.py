@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.analyzers.python_refs import Resolver
+from mlsbom.analyzers.python_refs import IMPORTERS, Resolver
 from mlsbom.facts import Fact, LimitExceeded, ParseError
 from mlsbom.models import Format
 from mlsbom.rules import shipped_lists
@@ -125,12 +125,6 @@ _ESCAPE_ATTRS = frozenset(
     }
 )
 _NAME_TAKERS = {"getattr", "builtins.getattr", "setattr", "builtins.setattr", "delattr"}
-_IMPORTERS = {
-    "__import__",
-    "builtins.__import__",
-    "importlib.import_module",
-    "importlib.__import__",
-}
 _LOOKUPS = {"vars", "builtins.vars", "globals", "builtins.globals", "locals", "builtins.locals"}
 
 
@@ -326,7 +320,7 @@ def _obfuscation(
                         return out
     if name in _NAME_TAKERS and len(node.args) >= 2:
         out.extend(_named(name, node.args[1], "attribute", resolver, snippet, line, cell))
-    if name in _IMPORTERS and node.args:
+    if name in IMPORTERS and node.args:
         out.extend(_named(name, node.args[0], "import", resolver, snippet, line, cell))
     return out
 

@@ -27,11 +27,13 @@ _GET_IPYTHON = {
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _ASSIGNS = (ast.Assign, ast.AnnAssign, ast.NamedExpr)
 _BUILTINS_NAMES = {"__builtins__", "builtins", "__builtin__"}
-_IMPORTERS = {
+IMPORTERS = {
     "__import__",
     "builtins.__import__",
     "importlib.import_module",
     "importlib.__import__",
+    "pydoc.locate",  # these two resolve `module.attr` (or `module:attr`) to the object
+    "pkgutil.resolve_name",
 }
 _DECODERS = {
     "base64.b64decode": base64.b64decode,
@@ -180,9 +182,9 @@ class Resolver:
             if obj is not None and isinstance(attr, str):
                 return obj if attr == "__dict__" else f"{obj}.{attr}"
             return None
-        if fn in _IMPORTERS and node.args:
+        if fn in IMPORTERS and node.args:
             module = self.fold(node.args[0])
-            return module if isinstance(module, str) and module else None
+            return module.replace(":", ".") if isinstance(module, str) and module else None
         if fn in ("vars", "builtins.vars") and node.args:
             return self.name(node.args[0], depth + 1)
         if fn in _GET_IPYTHON:
