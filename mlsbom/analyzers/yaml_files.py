@@ -10,6 +10,7 @@ Nesting depth is capped before Python's recursion limit is near. Python tags
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -54,6 +55,10 @@ class YamlUnparsed(Fact):
     message: str
 
 
+_FAST = getattr(yaml, "CSafeLoader", None)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 class _TooDeep(Exception):
     pass
 
@@ -75,7 +80,24 @@ class _Composer(yaml.SafeLoader):
             self._depth -= 1
 
 
+def _nesting_bound(text: str) -> int:
+    """An over-estimate of the node nesting depth: deepest indentation (with `- `/`? `/`: `
+    indicators) plus deepest flow bracket nesting, counted without regard to quotes."""
+    indent = max((len(ln) - len(ln.lstrip(" -?:\t")) for ln in text.splitlines()), default=0)
+    depth = flow = 0
+    for m in _BRACKETS.finditer(text):
+        if m.group() in "[{":
+            depth += 1
+            flow = max(flow, depth)
+        else:
+            depth = max(depth - 1, 0)
+    return indent + flow
+
+
 def _documents(text: str) -> list[Node]:
+    if _FAST is not None and _nesting_bound(text) < MAX_DEPTH:
+        # libyaml composes recursively in C: only text that cannot nest deeply goes there
+        return list(yaml.compose_all(text, Loader=_FAST))
     loader = _Composer(text)
     try:
         docs = []
