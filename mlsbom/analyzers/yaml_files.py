@@ -31,6 +31,7 @@ from mlsbom.facts import Fact, LimitExceeded
 from mlsbom.models import Format
 
 MAX_YAML_BYTES = 4 << 20
+FAST_FROM = 256 << 10  # characters from which libyaml composes
 MAX_DEPTH = 250  # PyYAML's own recursive composer fails not far above this
 # tags that import a name (python/tuple, python/str… are plain data)
 _PYTHON_IMPORT_TAGS = tuple(
@@ -95,9 +96,13 @@ def _nesting_bound(text: str) -> int:
 
 
 def _documents(text: str) -> list[Node]:
-    if _FAST is not None and _nesting_bound(text) < MAX_DEPTH:
-        # libyaml composes recursively in C: only text that cannot nest deeply goes there
-        return list(yaml.compose_all(text, Loader=_FAST))
+    if _FAST is not None and len(text) > FAST_FROM and _nesting_bound(text) < MAX_DEPTH:
+        # large files only (configs are small and are read by PyYAML's Python parser, as
+        # OmegaConf reads them); libyaml composes recursively in C, so only shallow text
+        try:
+            return list(yaml.compose_all(text, Loader=_FAST))
+        except yaml.YAMLError:
+            pass  # the Python parser decides
     loader = _Composer(text)
     try:
         docs = []
