@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mlsbom.facts import Fact, TensorShapes
+from mlsbom.loader_code import retag
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
 from mlsbom.provenance import ShardIndexInfo
 from mlsbom.remote_code import RemoteCode
@@ -61,6 +62,9 @@ def _folder(path: str) -> str:
 
 def check(results: list[ArtifactResult], rules: RuleSet) -> list[ArtifactResult]:
     """The results with cross-file facts and findings added."""
+    retagged = retag([r for r in results if not r.ref.member_chain], rules)
+    if retagged:
+        results = [retagged.get(r.ref, r) for r in results]
     top = [r for r in results if not r.ref.member_chain]
     by_folder: dict[str, list[ArtifactResult]] = defaultdict(list)
     for r in top:

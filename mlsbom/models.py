@@ -65,6 +65,7 @@ class Format(str, enum.Enum):
     NATIVE = "native-code"
     SIGSTORE_BUNDLE = "sigstore-bundle"
     JSON = "json"
+    YAML = "yaml"
     TEXT = "text"
     REPOSITORY = "repository"
     UNKNOWN = "unknown"

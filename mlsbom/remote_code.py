@@ -31,7 +31,21 @@ AUTO_MAP_FILES = frozenset(
         "generation_config.json",
     }
 )
-KNOWN_LIBRARIES = frozenset({"diffusers", "transformers", "peft", "sentence_transformers"})
+KNOWN_LIBRARIES = frozenset(
+    {"diffusers", "transformers", "peft", "sentence_transformers", "onnxruntime.training"}
+)
+# `diffusers.pipelines.<name>` modules that real model_index.json files name as a component's
+# library (SD 1.5 `safety_checker: ["stable_diffusion", …]`): diffusers resolves these first
+DIFFUSERS_PIPELINE_MODULES = frozenset(
+    {
+        "stable_diffusion", "stable_diffusion_safe", "stable_diffusion_xl", "deepfloyd_if",
+        "kandinsky", "kandinsky2_2", "kandinsky3", "alt_diffusion", "versatile_diffusion",
+        "latent_diffusion", "paint_by_example", "wuerstchen", "stable_cascade", "shap_e",
+        "blip_diffusion", "audioldm2", "kolors", "unclip", "semantic_stable_diffusion",
+        "stable_video_diffusion", "i2vgen_xl", "musicldm", "pixart_alpha", "hunyuandit",
+        "controlnet", "t2i_adapter", "deprecated",
+    }
+)  # fmt: skip
 MAX_REFERENCES = 200
 MAX_TEMPLATE_BYTES = 1 << 20
 
@@ -90,7 +104,8 @@ def _diffusers(name: str, data: dict[str, object]) -> Iterator[RemoteCode]:
         if key.startswith("_") or not isinstance(value, list) or len(value) != 2:
             continue
         library, cls = value
-        if isinstance(library, str) and library not in KNOWN_LIBRARIES and isinstance(cls, str):
+        known = KNOWN_LIBRARIES | DIFFUSERS_PIPELINE_MODULES
+        if isinstance(library, str) and library not in known and isinstance(cls, str):
             module, repo = _split(library)
             yield RemoteCode(name, key[:200], f"{library}.{cls}", module, repo)
 

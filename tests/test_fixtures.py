@@ -35,7 +35,16 @@ def test_pure_fixtures_regenerate_identically(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    for folder in ("malicious", "malformed", "demo", "sbom", "repo_code", "weights", "containers"):
+    for folder in (
+        "malicious",
+        "malformed",
+        "demo",
+        "sbom",
+        "repo_code",
+        "weights",
+        "containers",
+        "code_paths",
+    ):
         assert _same_tree(FIXTURES / folder, tmp_path / folder) == [], folder
 
 

@@ -11,6 +11,9 @@ from mlsbom.models import Format
 
 _HELPERS = {
     "base",
+    "config_targets",  # JSON inspector; yaml_files reuses it
+    "python_refs",  # name resolution for python_code
+    "pth_files",  # .pth reading for the text analyser
     "inspect_hooks",
     "_h5_probe",
     "protowire",

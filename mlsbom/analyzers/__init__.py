@@ -22,6 +22,7 @@ from mlsbom.analyzers.savedmodel import SavedModelAnalyzer
 from mlsbom.analyzers.sevenzip import SevenZipAnalyzer
 from mlsbom.analyzers.signatures import SignatureFileAnalyzer
 from mlsbom.analyzers.tar_archives import TarAnalyzer
+from mlsbom.analyzers.yaml_files import YamlAnalyzer
 from mlsbom.models import Format
 
 REGISTRY: tuple[Analyzer, ...] = (
@@ -43,6 +44,7 @@ REGISTRY: tuple[Analyzer, ...] = (
     ChatTemplateAnalyzer(),  # by name (.jinja); before JSON: templates start with "{"
     JsonAnalyzer(),
     PythonAnalyzer(),
+    YamlAnalyzer(),  # by name (.yaml, .yml, MLmodel), text only
     TextAnalyzer(),
     RepositoryAnalyzer(),  # never sniffed: set by the walk for hub and cache repositories
     UnknownAnalyzer(),  # last: claims everything

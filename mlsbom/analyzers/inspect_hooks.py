@@ -19,6 +19,7 @@ class Inspector:
 
     wants: Callable[[str], bool]
     inspect: Callable[[str, object], Analysis]
+    generic: bool = False  # wants every file: a file it cannot parse is no loader's config either
 
 
 def merge(results: list[Analysis]) -> Analysis:
@@ -33,12 +34,14 @@ def merge(results: list[Analysis]) -> Analysis:
 def json_inspectors() -> tuple[Inspector, ...]:
     """Inspectors for parsed JSON values (config.json, tokenizer_config.json, …)."""
     from mlsbom import chat_template_sources, config_paths, provenance, remote_code
+    from mlsbom.analyzers import config_targets
 
     return (
         *remote_code.JSON_INSPECTORS,
         *provenance.JSON_INSPECTORS,
         *chat_template_sources.JSON_INSPECTORS,
         *config_paths.JSON_INSPECTORS,
+        *config_targets.JSON_INSPECTORS,
     )
 
 

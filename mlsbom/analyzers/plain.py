@@ -34,7 +34,6 @@ _LFS = re.compile(rb"^version https://git-lfs\.github\.com/spec/v\d+\s*\n")
 _LFS_OID = re.compile(rb"\noid sha256:([0-9a-f]{64})\s*\n")
 _LFS_SIZE = re.compile(rb"\nsize (\d{1,20})\s*(\n|$)")
 _SHEBANG = re.compile(rb"^#!\s*(\S+)(?:\s+(\S+))?")
-_PTH_CODE = re.compile(rb"^\s*import[ \t]", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +59,12 @@ class PthCode(Fact):
 
     kind: ClassVar[str] = "pth-code"
     line: int
+    code: str = ""  # the line site.py would exec
+    module: str = ""  # the module its first import names
 
 
 def text_facts(name: str, head: bytes) -> list[Fact]:
-    """Facts from a text file's first bytes: LFS stubs, scripts, .pth files with code."""
+    """Facts from a text file's first bytes: LFS stubs, scripts (.pth files: pth_files)."""
     if _LFS.match(head):
         oid = _LFS_OID.search(head)
         size = _LFS_SIZE.search(head)
@@ -80,10 +81,6 @@ def text_facts(name: str, head: bytes) -> list[Fact]:
         if program == b"env" and shebang.group(2):
             program = shebang.group(2)
         facts.append(Script(program.decode("utf-8", "replace")[:40]))
-    if name.lower().endswith(".pth"):
-        code = _PTH_CODE.search(head)
-        if code:
-            facts.append(PthCode(head[: code.start()].count(b"\n") + 1))
     return facts
 
 
@@ -91,11 +88,17 @@ class TextAnalyzer:
     formats: tuple[Format, ...] = (Format.TEXT,)
 
     def sniff(self, head: bytes, hint: Hint) -> Format | None:
+        if hint.name.lower().endswith(".pth") and b"\x00" not in head[:8192]:
+            return Format.TEXT  # site.py reads .pth in the locale encoding: any text is text
         return Format.TEXT if is_text(head) else None
 
     def analyze(self, job: Job) -> Analysis:
         name = job.ref.name
         facts = text_facts(name, job.head)
+        if name.lower().endswith(".pth"):
+            from mlsbom.analyzers.pth_files import pth_facts
+
+            facts.extend(pth_facts(job))
         wanted = [i for i in text_inspectors() if i.wants(name)]
         if not wanted:
             return Analysis(facts)

@@ -7,13 +7,16 @@ Also used by the notebook analyser (code cells) and for TorchScript `code/` memb
 from __future__ import annotations
 
 import ast
+import dataclasses
 import fnmatch
 import functools
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
+from mlsbom.analyzers.python_refs import IMPORTERS, Resolver
 from mlsbom.facts import Fact, LimitExceeded, ParseError
 from mlsbom.models import Format
 from mlsbom.rules import shipped_lists
@@ -24,15 +27,17 @@ MAX_FACTS = 500  # facts kept per file (a generated file can repeat a call thous
 
 @dataclass(frozen=True, slots=True)
 class PythonCall(Fact):
-    """A call of a classified name (`exec`, `os.system`, `socket.socket`, …) in Python source."""
+    """A reference to a classified name (`exec`, `os.system`, `socket.socket`, …) in Python source,
+    whatever happens to it next: called, aliased, passed to `map`/`partial`, looked up."""
 
     kind: ClassVar[str] = "python-call"
-    call: str
+    call: str  # the dotted name referenced (called, aliased, passed on or looked up)
     category: str
     toplevel: bool  # runs when the module is imported
     evidence: str
     line: int
     cell: int | None = None
+    loader_imported: bool = False  # a loader imports the file (auto_map, hubconf.py, …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +45,14 @@ class PythonObfuscation(Fact):
     """Code built at run time: decoded bytes run or unpickled, attributes by computed name."""
 
     kind: ClassVar[str] = "python-obfuscation"
-    technique: str  # decode-exec | dunder-attribute | computed-import | computed-attribute
+    # decode-exec | dunder-attribute | built-name | computed-import | computed-lookup |
+    # computed-attribute
+    technique: str
     construct: str
     evidence: str
     line: int
     cell: int | None = None
+    loader_imported: bool = False  # a loader imports the file (auto_map, hubconf.py, …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +64,15 @@ class PythonSideEffect(Fact):
     evidence: str
     line: int
     cell: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PythonLocalImports(Fact):
+    """Modules this file imports, as paths relative to its folder (`../a/b` for `from ..a.b`):
+    when a loader imports the file, it imports these too (transformers copies relative imports)."""
+
+    kind: ClassVar[str] = "python-local-imports"
+    paths: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,54 +109,60 @@ def _benign_toplevel(name: str) -> bool:
     )
 
 
-class _Resolver:
-    """Maps local names to the dotted names their imports bind."""
-
-    def __init__(self) -> None:
-        self.aliases: dict[str, str] = {}
-
-    def bind(self, node: ast.Import | ast.ImportFrom) -> None:
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                local = a.asname or a.name.split(".")[0]
-                self.aliases[local] = a.name if a.asname else a.name.split(".")[0]
-            return
-        module = "." * node.level + (node.module or "")
-        for a in node.names:
-            self.aliases[a.asname or a.name] = f"{module}.{a.name}" if module else a.name
-
-    def name(self, node: ast.expr) -> str | None:
-        parts: list[str] = []
-        while isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if isinstance(node, ast.Call):  # e.g. __import__("os").system
-            inner = self.name(node.func)
-            if inner in ("__import__", "importlib.import_module") and node.args:
-                arg = node.args[0]
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    return ".".join([arg.value, *reversed(parts)])
-            return None
-        if not isinstance(node, ast.Name):
-            return None
-        base = self.aliases.get(node.id, node.id)
-        return ".".join([base, *reversed(parts)])
+_ESCAPE_ATTRS = frozenset(
+    {
+        "__subclasses__",
+        "__globals__",
+        "__builtins__",
+        "__code__",
+        "__closure__",
+        "f_globals",
+        "f_builtins",
+        "f_locals",
+        "gi_frame",
+        "cr_frame",
+        "func_globals",
+    }
+)
+_NAME_TAKERS = {"getattr", "builtins.getattr", "setattr", "builtins.setattr", "delattr"}
+_LOOKUPS = {"vars", "builtins.vars", "globals", "builtins.globals", "locals", "builtins.locals"}
 
 
-def _walk(tree: ast.Module) -> Iterator[tuple[ast.AST, bool]]:
-    """Every node with whether it runs at import time (not inside a def or lambda)."""
-    stack: list[tuple[ast.AST, bool]] = [(tree, True)]
+_MODULE_NAMES = frozenset(sys.stdlib_module_names) | {"torch", "numpy", "dill", "joblib"}
+
+
+def reference_category(name: str) -> tuple[str, str] | None:
+    """(prefix, category) of the longest dotted prefix of `name` that is classified; a later
+    component naming a module starts again there (`torch.os.system` is `os.system`)."""
+    parts = name.split(".")
+    starts = [0, *(i for i in range(1, len(parts) - 1) if parts[i] in _MODULE_NAMES)]
+    for start in starts:
+        for n in range(len(parts), start, -1):
+            prefix = ".".join(parts[start:n])
+            category = category_of(prefix)
+            if category == "inert":  # exceptions and constants: referring to them runs nothing
+                break
+            if category is not None:
+                return prefix, category
+    return None
+
+
+def _walk(tree: ast.Module) -> Iterator[tuple[ast.AST, bool, ast.AST | None]]:
+    """Every node, whether it runs at import time (not inside a def or lambda), and its parent."""
+    stack: list[tuple[ast.AST, bool, ast.AST | None]] = [(tree, True, None)]
     while stack:
-        node, top = stack.pop()
-        yield node, top
-        inner = top and not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        node, top, parent = stack.pop()
+        yield node, top, parent
         children = list(ast.iter_child_nodes(node))
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            # decorators and defaults run at definition time
-            early = {id(n) for n in (*node.decorator_list, *node.args.defaults)}
-            stack.extend((c, top if id(c) in early else False) for c in reversed(children))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            # decorators, defaults and annotations (the `arguments` node) run when `def` runs
+            early = {id(node.args), *(id(d) for d in getattr(node, "decorator_list", ()))}
+            returns = getattr(node, "returns", None)
+            if returns is not None:
+                early.add(id(returns))
+            stack.extend((c, top and id(c) in early, node) for c in reversed(children))
             continue
-        stack.extend((c, inner) for c in reversed(children))
+        stack.extend((c, top, node) for c in reversed(children))
 
 
 def _snippet(lines: list[str], node: ast.AST) -> str:
@@ -148,51 +171,143 @@ def _snippet(lines: list[str], node: ast.AST) -> str:
     return text[:160]
 
 
+def _is_chain_inner(node: ast.AST, parent: ast.AST | None) -> bool:
+    """True for `os` in `os.system` or `m` in `m[...]`: the enclosing expression is judged."""
+    return isinstance(parent, ast.Attribute | ast.Subscript) and parent.value is node
+
+
 def python_facts(source: str, cell: int | None = None) -> list[Fact]:
     """Facts about one Python source text (a file or a notebook cell)."""
     if len(source) > MAX_SOURCE:
         return [LimitExceeded("python-source-chars", MAX_SOURCE, len(source))]
     try:
         tree = ast.parse(source)
+        resolver = Resolver(tree)
     except SyntaxError as exc:
         return [PythonSyntaxError(str(exc.msg), exc.lineno)]
     except (ValueError, RecursionError, MemoryError) as exc:
         return [ParseError(f"Python source not parseable: {type(exc).__name__}")]
     lines = source.splitlines()
-    resolver = _Resolver()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            resolver.bind(node)
     facts: list[Fact] = []
-    for node, top in _walk(tree):
-        if len(facts) >= MAX_FACTS:
-            facts.append(LimitExceeded("python-facts", MAX_FACTS))
+    try:
+        for node, top, parent in _walk(tree):
+            if len(facts) >= MAX_FACTS:
+                facts.append(LimitExceeded("python-facts", MAX_FACTS))
+                break
+            facts.extend(_node_facts(node, top, parent, resolver, lines, cell))
+    except RecursionError:
+        facts.append(ParseError("Python source nested too deeply to analyse"))
+    if cell is None:
+        paths = _local_imports(resolver.imports)
+        if paths:
+            facts.append(PythonLocalImports(paths))
+    return list(dict.fromkeys(facts))
+
+
+def _local_imports(imports: list[ast.Import | ast.ImportFrom]) -> tuple[str, ...]:
+    out: list[str] = []
+    for node in imports:
+        if isinstance(node, ast.ImportFrom):
+            up = "../" * max(node.level - 1, 0)
+            base = up + (node.module or "").replace(".", "/")
+            if node.module:
+                out.append(base)
+            out.extend(f"{base}/{a.name}".lstrip("/") for a in node.names if a.name != "*")
+        elif isinstance(node, ast.Import):
+            out.extend(a.name.replace(".", "/") for a in node.names)
+        if len(out) > 200:
             break
-        if not isinstance(node, ast.Call):
-            continue
-        name = resolver.name(node.func)
-        line = getattr(node, "lineno", 0)
-        snippet = _snippet(lines, node)
-        facts.extend(_obfuscation(node, name, resolver, snippet, line, cell))
-        if name is None:
-            continue
-        category = category_of(name)
-        if category is not None:
-            facts.append(PythonCall(name, category, top, snippet, line, cell))
-        elif top and not _benign_toplevel(name) and not name[:1].isupper():
-            facts.append(PythonSideEffect(name, snippet, line, cell))
-    return facts
+    return tuple(dict.fromkeys(p for p in out if p))[:200]
+
+
+def _node_facts(
+    node: ast.AST,
+    top: bool,
+    parent: ast.AST | None,
+    resolver: Resolver,
+    lines: list[str],
+    cell: int | None,
+) -> list[Fact]:
+    line = getattr(node, "lineno", 0)
+    if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+        out: list[Fact] = []
+        for a in node.names:
+            hit = reference_category(f"{node.module}.{a.name}")
+            if hit:
+                out.append(PythonCall(hit[0], hit[1], top, _snippet(lines, node), line, cell))
+        return out
+    if not isinstance(node, ast.Name | ast.Attribute | ast.Subscript | ast.Call):
+        return []
+    out = []
+    snippet = _snippet(lines, node)
+    if isinstance(node, ast.Attribute) and node.attr in _ESCAPE_ATTRS:
+        out.append(PythonObfuscation("dunder-attribute", f".{node.attr}", snippet, line, cell))
+    if isinstance(node, ast.Call):
+        out.extend(_obfuscation(node, resolver, snippet, line, cell))
+    if isinstance(node, ast.Subscript):
+        out.extend(_lookup(node, resolver, snippet, line, cell))
+    if _is_chain_inner(node, parent):
+        return out
+    name = resolver.name(node)
+    if name is None:
+        return out
+    hit = reference_category(name)
+    if hit is None and "." not in name:  # `from os import *` then `system(...)`
+        hit = next(filter(None, (reference_category(f"{m}.{name}") for m in resolver.star)), None)
+    if hit is not None and _quiet_magic(name, node, parent):
+        return out
+    if hit is not None:
+        out.append(PythonCall(hit[0], hit[1], top, snippet, line, cell))
+    elif (
+        top
+        and isinstance(parent, ast.Call)
+        and parent.func is node
+        and not _benign_toplevel(name)
+        and not name.rsplit(".", 1)[-1][:1].isupper()
+        and not name.startswith("builtins.")
+    ):
+        out.append(PythonSideEffect(name, snippet, line, cell))
+    return out
+
+
+_QUIET_MAGICS = frozenset({"matplotlib", "config", "precision", "xmode", "pprint", "autoreload"})
+
+
+def _quiet_magic(name: str, node: ast.AST, parent: ast.AST | None) -> bool:
+    """`get_ipython().run_line_magic("matplotlib", "inline")` (jupytext/nbconvert output)."""
+    if name != "IPython.shell.run_line_magic" or not isinstance(parent, ast.Call):
+        return False
+    args = [a.value for a in parent.args if isinstance(a, ast.Constant)]
+    if parent.func is not node or len(args) != len(parent.args) or not args:
+        return False
+    return args[0] in _QUIET_MAGICS or args[:2] == ["load_ext", "autoreload"]
+
+
+def _lookup(
+    node: ast.Subscript, resolver: Resolver, snippet: str, line: int, cell: int | None
+) -> list[Fact]:
+    """`vars(m)[k]`, `globals()[k]`, `m.__dict__[k]`, `sys.modules[k]` with a key not a literal."""
+    value = node.value
+    table = None
+    if isinstance(value, ast.Call) and resolver.name(value.func) in _LOOKUPS:
+        table = resolver.name(value.func)
+    elif isinstance(value, ast.Attribute) and value.attr == "__dict__":
+        table = "__dict__"
+    elif resolver.name(value) in ("sys.modules", "builtins"):
+        table = resolver.name(value)
+    if table is None or isinstance(node.slice, ast.Constant):
+        return []
+    folded = resolver.fold(node.slice)
+    technique = "built-name" if isinstance(folded, str) else "computed-lookup"
+    shown = f"{table}[{folded!r}]" if isinstance(folded, str) else f"{table}[<computed>]"
+    return [PythonObfuscation(technique, shown, snippet, line, cell)]
 
 
 def _obfuscation(
-    node: ast.Call,
-    name: str | None,
-    resolver: _Resolver,
-    snippet: str,
-    line: int,
-    cell: int | None,
+    node: ast.Call, resolver: Resolver, snippet: str, line: int, cell: int | None
 ) -> list[Fact]:
     out: list[Fact] = []
+    name = resolver.name(node.func)
     sink = category_of(name) if name else None
     if sink in ("exec", "deserialise", "dynamic-import"):
         for arg in node.args:
@@ -200,26 +315,37 @@ def _obfuscation(
                 if isinstance(inner, ast.Call):
                     inner_name = resolver.name(inner.func)
                     if inner_name and category_of(inner_name) == "decode":
-                        out.append(
-                            PythonObfuscation(
-                                "decode-exec", f"{name}({inner_name}(…))", snippet, line, cell
-                            )
-                        )
+                        construct = f"{name}({inner_name}(…))"
+                        out.append(PythonObfuscation("decode-exec", construct, snippet, line, cell))
                         return out
-    if name in ("getattr", "builtins.getattr", "setattr") and len(node.args) >= 2:
-        attr = node.args[1]
-        if not (isinstance(attr, ast.Constant) and isinstance(attr.value, str)):
-            construct = f"{name} with a computed name"
-            out.append(PythonObfuscation("computed-attribute", construct, snippet, line, cell))
-        elif attr.value.startswith("__") and attr.value.endswith("__"):
-            construct = f"{name}(…, {attr.value!r})"
-            out.append(PythonObfuscation("dunder-attribute", construct, snippet, line, cell))
-    if name in ("__import__", "importlib.import_module") and node.args:
-        arg = node.args[0]
-        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
-            construct = f"{name} of a computed module"
-            out.append(PythonObfuscation("computed-import", construct, snippet, line, cell))
+    if name in _NAME_TAKERS and len(node.args) >= 2:
+        out.extend(_named(name, node.args[1], "attribute", resolver, snippet, line, cell))
+    if name in IMPORTERS and node.args:
+        out.extend(_named(name, node.args[0], "import", resolver, snippet, line, cell))
     return out
+
+
+def _named(
+    name: str,
+    arg: ast.expr,
+    what: str,
+    resolver: Resolver,
+    snippet: str,
+    line: int,
+    cell: int | None,
+) -> list[Fact]:
+    """A name handed to getattr/__import__: literal, built from pieces, or computed at run time."""
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        if what == "attribute" and arg.value.startswith("__") and arg.value.endswith("__"):
+            construct = f"{name}(…, {arg.value!r})"
+            return [PythonObfuscation("dunder-attribute", construct, snippet, line, cell)]
+        return []
+    folded = resolver.fold(arg)
+    if isinstance(folded, str):
+        construct = f"{name} of a name built from pieces: {folded!r}"
+        return [PythonObfuscation("built-name", construct[:200], snippet, line, cell)]
+    construct = f"{name} with a name computed at run time"
+    return [PythonObfuscation(f"computed-{what}", construct, snippet, line, cell)]
 
 
 def read_text(job: Job, limit: int) -> tuple[str | None, list[Fact]]:
@@ -248,4 +374,15 @@ class PythonAnalyzer:
         text, facts = read_text(job, MAX_SOURCE)
         if text is None:
             return Analysis(facts)
-        return Analysis(python_facts(text))
+        found = python_facts(text)
+        chain = job.ref.member_chain
+        if chain and "code/" in chain[-1]:  # TorchScript code: torch.jit.load compiles it
+            found = [mark_loader_imported(f) for f in found]
+        return Analysis(found)
+
+
+def mark_loader_imported(fact: Fact) -> Fact:
+    """The fact as seen in a file a loader imports (python facts only; others unchanged)."""
+    if isinstance(fact, PythonCall | PythonObfuscation) and not fact.loader_imported:
+        return dataclasses.replace(fact, loader_imported=True)
+    return fact
