@@ -85,14 +85,22 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--peers", type=Path, required=True, help="bin/ of a venv with the peers")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--tools", default="picklescan,modelscan,modelaudit,fickling", help="comma-separated"
+    )
+    parser.add_argument(
+        "--summary", action="store_true", help="also print flagged counts per folder and tool"
+    )
     parser.add_argument("folders", nargs="*", default=["malicious", "benign", "real", "malformed"])
     args = parser.parse_args()
-    tools = {
+    every = {
         "picklescan": lambda p: picklescan(args.peers, p),
         "modelscan": lambda p: modelscan(args.peers, p),
         "modelaudit": lambda p: modelaudit(args.peers, p),
         "fickling": lambda p: fickling(args.peers, p),
     }
+    tools = {name: every[name] for name in args.tools.split(",") if name}
+    counts: dict[tuple[str, str], list[int]] = {}
     lines = ["| file | mlsbom | " + " | ".join(tools) + " |", "|---" * (len(tools) + 2) + "|"]
     for folder in args.folders:
         for path in sorted((FIXTURES / folder).rglob("*")):
@@ -101,6 +109,14 @@ def main() -> int:
             cells = [mlsbom(path)] + [tool(path) for tool in tools.values()]
             lines.append(f"| {path.relative_to(FIXTURES)} | " + " | ".join(cells) + " |")
             print(lines[-1], flush=True)
+            for name, cell in zip(["mlsbom", *tools], cells, strict=True):
+                tally = counts.setdefault((folder, name), [0, 0])
+                tally[0] += cell.startswith("FLAG")
+                tally[1] += 1
+    if args.summary:
+        lines += ["", "| folder | tool | flagged | files |", "|---|---|---|---|"]
+        lines += [f"| {f} | {t} | {n} | {total} |" for (f, t), (n, total) in counts.items()]
+        print("\n".join(lines[-len(counts) - 2 :]))
     if args.out:
         args.out.write_text("\n".join(lines) + "\n")
     return 0
