@@ -105,7 +105,7 @@ def test_text_report_has_one_line_per_thing(hostile: Path, color: bool, verbosit
     assert "evil\\x0aPASS  fine.pkl" in out and "latin1-\\xe9\\xff.pkl" in out
     assert "invoice\\u202egnp.pkl" in out and "inner\\x0a\\x1b[0mFAKE" in out
     assert "\\x1b[2J\\x1b[32mPASS\\u202e" in out  # the pickle's string, in evidence
-    assert "python-process" in out  # source code evidence with raw escapes, shown escaped
+    assert "python-script-call" in out  # source code evidence with raw escapes, shown escaped
 
 
 def test_text_report_on_a_terminal_cli(hostile: Path) -> None:
