@@ -87,6 +87,39 @@ class StreamSource:
         return self.opener()
 
 
+class WindowReader(io.RawIOBase):
+    """A seekable read-only view of `size` bytes; subclasses say how to read at a position."""
+
+    def __init__(self, size: int) -> None:
+        self._size, self._pos = size, 0
+
+    def _read_at(self, pos: int, n: int) -> bytes:
+        raise NotImplementedError
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + pos)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        n = min(len(buffer), self._size - self._pos)
+        if n <= 0:
+            return 0
+        data = self._read_at(self._pos, n)
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
 class _Capped(io.RawIOBase):
     """Passes reads through and raises SourceLimit past `maximum` bytes."""
 

@@ -15,39 +15,20 @@ import tempfile
 import weakref
 from typing import BinaryIO, cast
 
-from mlsbom.sources import BytesSource, Source, SourceLimit, StreamSource
+from mlsbom.sources import BytesSource, Source, SourceLimit, StreamSource, WindowReader
 
 MEMORY_BYTES = 1 << 20  # spools up to this size stay in memory
 
 
-class _PreadReader(io.RawIOBase):
+class _PreadReader(WindowReader):
     """A seekable read-only view of a file descriptor it does not own."""
 
     def __init__(self, fd: int, size: int) -> None:
-        self._fd, self._size, self._pos = fd, size, 0
+        super().__init__(size)
+        self._fd = fd
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
-        base = (0, self._pos, self._size)[whence]
-        self._pos = max(0, base + pos)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        n = min(len(buffer), self._size - self._pos)
-        if n <= 0:
-            return 0
-        data = os.pread(self._fd, n, self._pos)
-        buffer[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
+    def _read_at(self, pos: int, n: int) -> bytes:
+        return os.pread(self._fd, n, pos)
 
 
 class SpooledSource:

@@ -19,7 +19,7 @@ from typing import BinaryIO, ClassVar
 from mlsbom.analyzers.base import Analysis, Child, Hint, Job
 from mlsbom.facts import Fact, LimitExceeded, ParseError
 from mlsbom.models import Format
-from mlsbom.sources import Source, SourceLimit, capped, open_seekable
+from mlsbom.sources import Source, SourceLimit, WindowReader, capped, open_seekable
 from mlsbom.spool import spooled
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -59,36 +59,20 @@ def _link_problem(member: tarfile.TarInfo) -> ArchiveEntry:
     return ArchiveEntry(member.name[:300], "link-escape" if escapes else "link", target[:300])
 
 
-class _Slice(io.RawIOBase):
+class _Slice(WindowReader):
     """Bytes [offset, offset + size) of a seekable stream, ending at the member's end."""
 
     def __init__(self, inner: BinaryIO, offset: int, size: int) -> None:
-        self._inner, self._start, self._size, self._pos = inner, offset, size, 0
+        super().__init__(size)
+        self._inner, self._start, self._at = inner, offset, 0
         inner.seek(offset)
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + pos)
-        self._inner.seek(self._start + min(self._pos, self._size))
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        n = min(len(buffer), self._size - self._pos)
-        if n <= 0:
-            return 0
+    def _read_at(self, pos: int, n: int) -> bytes:
+        if pos != self._at:  # the inner stream is only moved when a seek happened
+            self._inner.seek(self._start + pos)
         data = self._inner.read(n)
-        buffer[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
+        self._at = pos + len(data)
+        return data
 
     def close(self) -> None:
         self._inner.close()
