@@ -18,6 +18,8 @@ _HELPERS = {
     "pickle_vm",
     "pickle_values",
     "pickle_machine",
+    "pickle_joblib",
+    "pickle_facts",
     "quiet",
 }
 

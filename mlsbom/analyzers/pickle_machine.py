@@ -8,10 +8,14 @@ recorded once and simulation continues with placeholders.
 from __future__ import annotations
 
 import _compat_pickle
+import io
+import re
 import time
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING
 
+from mlsbom.analyzers import pickle_joblib as jl
 from mlsbom.analyzers.pickle_ops import OPCODES, ByteReader, OpcodeError, Truncated, read_arg
 from mlsbom.analyzers.pickle_values import (
     MAX_ITEMS,
@@ -21,7 +25,6 @@ from mlsbom.analyzers.pickle_values import (
     Global,
     Opaque,
     evaluate_pure,
-    joblib_layout,
     render,
 )
 from mlsbom.facts import Fact, GlobalRef, ParseError, PickleGlobalMutation, PickleUnresolved
@@ -62,7 +65,10 @@ _GADGETS = frozenset(
         "dill._dill._load_type",
     }
 )
-JOBLIB_WRAPPER = GlobalRef("joblib.numpy_pickle", "NumpyArrayWrapper")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_PLAIN_OPAQUE = frozenset({"missing", "missing-memo", "ndarray"})  # errors already, or data
+PROBE_BYTES = 64 << 10  # bytes of a skipped span also walked as opcodes (the pickle.load view)
+LAST_RESORT = 4  # the wall-clock deadline is a last resort: this many times the time budget
 _CONSTANT_OPS = frozenset(
     {
         "INT",
@@ -108,7 +114,8 @@ class Machine:
         self.label = label
         self.stack: list[object] = []
         self.marks: list[list[object]] = []
-        self.memo: dict[int, object] = {}
+        self.memo: MutableMapping[int, object] = {}
+        self.speculative = False  # walking bytes only a different loader reads as opcodes
         self.proto = 0
         self.count = 0
         self.done = False
@@ -122,10 +129,14 @@ class Machine:
 
     # ------------------------------------------------------------ bookkeeping
     def error(self, message: str, offset: int | None) -> None:
+        if self.speculative:
+            raise OpcodeError(message)  # pickle.load stops at its first error
         if not self.errors:
             self.errors.append(ParseError(message, offset, self.label))
 
     def unresolved(self, opcode: str, reason: str) -> None:
+        if self.speculative and "computed object" in reason:
+            return  # calling a plain value: pickle.load raises TypeError there
         self.w.add(PickleUnresolved(opcode, self.op_offset, self.label, reason))
 
     def pop(self) -> object:
@@ -171,8 +182,14 @@ class Machine:
             if not w.opcodes_total & 0xFFFF:
                 if w.opcodes_total > limits.max_opcodes:
                     w.limit("pickle-opcodes", limits.max_opcodes, w.opcodes_total, self.op_offset)
-                if time.monotonic() > w.deadline:
-                    w.limit("seconds", int(limits.max_seconds), None, self.op_offset)
+                if not w.opcodes_total & 0xFFFFF and time.monotonic() > w.last_resort:
+                    # counted budgets decide; the clock only stops a walk gone far past them
+                    w.limit(
+                        "seconds-last-resort",
+                        int(limits.max_seconds) * LAST_RESORT,
+                        None,
+                        self.op_offset,
+                    )
             if code == 0x2E:  # STOP
                 self.done = True
                 return
@@ -262,6 +279,10 @@ class Machine:
 
     def _extend(self, values: list[object]) -> None:
         target = self.top()
+        if isinstance(target, Opaque) and target.what not in _PLAIN_OPAQUE:
+            self.unresolved(
+                "SETITEM", f"adds items to an object it cannot resolve: {render(target)}"
+            )
         if isinstance(target, Box):
             target.add(values)
         elif isinstance(target, Call):  # OrderedDict() filled by SETITEMS (state dicts)
@@ -325,6 +346,8 @@ class Machine:
 
     # ----------------------------------------------------------------- imports
     def imported(self, ref: GlobalRef, opcode: str) -> Global:
+        if self.speculative and not (_IDENT.match(ref.module) and _IDENT.match(ref.name)):
+            raise OpcodeError("import of an invalid name: pickle.load fails here")
         self.imports += 1
         self.w.record_import(self.label, ref, opcode, self.op_offset)
         return Global(ref, self.op_offset)
@@ -456,21 +479,66 @@ class Machine:
         inst = self.top()
         if isinstance(inst, Global):
             self.w.add(PickleGlobalMutation(inst.ref, self.op_offset, self.label))
+        elif isinstance(inst, Opaque) and inst.what not in _PLAIN_OPAQUE:
+            self.unresolved(
+                "BUILD", f"sets the state of an object it cannot resolve: {render(inst)}"
+            )
         elif isinstance(inst, Call):
             inst.state = state
-            if isinstance(inst.func, Global) and inst.func.ref == JOBLIB_WRAPPER:
-                self.joblib_array(state)
+            kind = jl.wrapper_kind(inst)
+            if kind == "array":
+                self.joblib_array(inst, state)
+            elif kind == "file":
+                self.joblib_file(inst, state)
 
-    def joblib_array(self, state: object) -> None:
-        """joblib writes array bytes inline after the wrapper's BUILD: skip them as joblib does."""
-        layout = joblib_layout(state)
-        if layout is None:
-            raise OpcodeError("cannot size the array data joblib stores after this BUILD")
-        if layout == -1:  # object array: an inline pickle follows
+    def joblib_array(self, inst: Call, state: object) -> None:
+        """joblib reads array bytes inline after the wrapper's BUILD: skip exactly those."""
+        layout = jl.array_layout(inst, state)
+        if isinstance(layout, jl.InlinePickle):  # joblib 1.6 read_array: a fresh Unpickler
             self.w.walk_stream(self.r, f"{self.label}/joblib@{self.r.pos}")
-        elif isinstance(layout, tuple):
-            aligned, nbytes = layout
-            if aligned:
-                self.r.skip(self.r.read(1)[0])
-            self.r.skip(nbytes)
+        elif isinstance(layout, jl.Inline):  # joblib 1.6 read_array: padding byte, padding, data
+            start = self.r.pos
+            data = self.r.read(1) if layout.aligned else b""
+            total = (1 + data[0] if data else 0) + layout.nbytes
+            data += self.r.read(min(total, PROBE_BYTES) - len(data))
+            self.speculate(data, total, start)
+            self.r.skip(total - len(data))
+        elif isinstance(layout, jl.Fails):
+            self.error(f"joblib.load stops here: {layout.reason}", self.op_offset)
+            return
+        else:
+            assert isinstance(layout, jl.Unknown)
+            self.unresolved("BUILD", f"cannot size the array data joblib reads: {layout.reason}")
+            return
         self.stack[-1] = Opaque("ndarray")
+
+    def joblib_file(self, inst: Call, state: object) -> None:
+        """Legacy wrappers make joblib open another file (joblib 1.6 numpy_pickle_compat.read)."""
+        fact = jl.external_file(inst, state, self.op_offset, self.label)
+        if fact is not None:
+            self.w.add(fact)
+
+    def speculate(self, data: bytes, span: int, start: int) -> None:
+        """Walk the first bytes of a span joblib skips the way pickle.load would read them.
+
+        Any loader that is not joblib's reads these bytes as opcodes, continuing with this stack
+        and memo. Imports and calls found are reported under the stream label
+        `…/as-pickle@OFFSET`; the walk ends at the first error, where pickle.load stops too.
+        """
+        if not data:
+            return
+        reader = ByteReader(io.BytesIO(data), size=len(data))
+        fork = Machine(self.w, reader, f"{self.label}/as-pickle@{start}")
+        fork.speculative, fork.proto = True, self.proto
+        fork.stack = list(self.stack[-4096:])
+        fork.marks = [list(m[-4096:]) for m in self.marks[-64:]]
+        fork.memo = ChainMap({}, self.memo)
+        first = reader.read_byte()
+        try:
+            if first is not None:
+                fork.loop(first)
+        except Truncated:
+            if fork.count > 1 and len(data) < span:
+                self.unresolved("BUILD", "array bytes read as opcodes run past what mlsbom checks")
+        except OpcodeError:
+            pass

@@ -71,6 +71,23 @@ class ByteReader:
             raise Truncated("stream ends inside a text argument")
         return line[:-1]
 
+    def text_line(self) -> bytes | Skipped:
+        """A protocol-0 string line; pickle.load accepts any length, so long ones are skipped."""
+        start = self.pos
+        line = self._f.readline(MAX_LINE + 1)
+        self.pos += len(line)
+        if line.endswith(b"\n"):
+            return line[:-1]
+        if len(line) <= MAX_LINE:
+            raise Truncated("stream ends inside a text argument")
+        while True:
+            chunk = self._f.readline(1 << 20)
+            self.pos += len(chunk)
+            if chunk.endswith(b"\n"):
+                return Skipped("str", self.pos - start - 1, start)
+            if not chunk:
+                raise Truncated("stream ends inside a text argument")
+
     def skip(self, n: int) -> None:
         if n <= 0:
             return
@@ -190,7 +207,8 @@ def _read_arg(r: ByteReader, arg: str, keep: int) -> object:
         data = _payload(r, n, "bytearray" if arg == "bytearray8" else "bytes", keep)
         return _text(data) if arg == "unicodestring8" else data
     if arg == "stringnl":
-        return _quoted(r.readline())
+        line = r.text_line()
+        return line if isinstance(line, Skipped) else _quoted(line)
     if arg == "stringnl_noescape":
         return _name_line(r)
     if arg == "stringnl_noescape_pair":
@@ -203,5 +221,6 @@ def _read_arg(r: ByteReader, arg: str, keep: int) -> object:
         except ValueError:
             raise OpcodeError("bad float literal") from None
     if arg == "unicodestringnl":
-        return r.readline().decode("raw-unicode-escape", "replace")
+        line = r.text_line()
+        return line if isinstance(line, Skipped) else line.decode("raw-unicode-escape", "replace")
     raise OpcodeError(f"unknown argument type {arg}")  # pragma: no cover - table is fixed

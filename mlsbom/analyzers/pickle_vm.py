@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from mlsbom.analyzers.pickle_machine import Machine
+from mlsbom.analyzers.pickle_machine import LAST_RESORT, Machine
 from mlsbom.analyzers.pickle_ops import OPCODES, ByteReader, OpcodeError, Skipped, Truncated
 from mlsbom.analyzers.pickle_values import Call, render, state_dict_shapes
 from mlsbom.config import Limits
@@ -26,6 +26,7 @@ from mlsbom.facts import (
     NestedPickle,
     PickleImport,
     PickleStream,
+    PickleUnresolved,
     TensorShapes,
 )
 
@@ -52,6 +53,8 @@ class PickleWalker:
     def __init__(self, limits: Limits, deadline: float) -> None:
         self.limits = limits
         self.deadline = deadline
+        # the clock is a last resort only: counted budgets (opcodes, memo, stack, bytes) decide
+        self.last_resort = deadline + (LAST_RESORT - 1) * limits.max_seconds
         self.opcodes_total = 0
         self.persistent_ids = 0
         self.stopped = False
@@ -165,17 +168,25 @@ class PickleWalker:
             self._nest_depth -= 1
 
 
-def looks_like_pickle(head: bytes, limits: Limits) -> bool:
-    """Sniff: does `head` decode as the start of a pickle stream (any protocol)?"""
-    if not head or head[0] not in OPCODES:
-        return False
+def _sniff_run(
+    head: bytes, limits: Limits, speculative: bool = False
+) -> tuple[PickleWalker, Machine]:
     walker = PickleWalker(limits, time.monotonic() + 1.0)
     reader = ByteReader(io.BytesIO(head), size=len(head))
     run = Machine(walker, reader, "sniff")
+    run.speculative = speculative
     first = reader.read_byte()
     assert first is not None
     with contextlib.suppress(OpcodeError, _Stop):
         run.loop(first)
+    return walker, run
+
+
+def looks_like_pickle(head: bytes, limits: Limits) -> bool:
+    """Sniff: does `head` decode as the start of a pickle stream (any protocol)?"""
+    if not head or head[0] not in OPCODES:
+        return False
+    walker, run = _sniff_run(head, limits)
     clean = not run.errors
     if run.done and not run.errors:
         return True
@@ -185,3 +196,38 @@ def looks_like_pickle(head: bytes, limits: Limits) -> bool:
     if walker._imports and names_ok and run.count >= 3:
         return True
     return clean and run.count >= 64
+
+
+def runs_code(walker: PickleWalker, run: Machine) -> bool:
+    """Would pickle.load import or call something before it stops on these bytes?"""
+    names_ok = all(_IDENT.match(str(ref)) for (_, ref) in walker._imports)
+    unresolved = any(isinstance(f, PickleUnresolved) for f in walker._facts)
+    return (bool(walker._imports) and names_ok) or unresolved
+
+
+def head_runs_code(head: bytes, limits: Limits) -> bool:
+    """Sniff for polyglots: the first stream of `head` imports or calls before any error."""
+    if not head or head[0] not in OPCODES:
+        return False
+    walker, run = _sniff_run(head, limits, speculative=True)
+    return runs_code(walker, run) and any(r.called for r in walker._imports.values())
+
+
+def probe_file(f: BinaryIO, size: int | None, limits: Limits) -> bool:
+    """Whole-file decision where detection was unsure: is this a pickle a loader would accept?
+
+    Walks the first stream to its end or first error (bounded by the opcode budget): a loadable
+    pickle reaches STOP, or imports or calls something before it fails.
+    """
+    first = f.read(1)
+    if not first or first[0] not in OPCODES:
+        return False
+    walker = PickleWalker(limits, time.monotonic() + limits.max_seconds)
+    reader = ByteReader(f, start=1, size=size)
+    run = Machine(walker, reader, "probe")
+    run.speculative = True  # stop at the first error, as pickle.load does
+    with contextlib.suppress(OpcodeError, _Stop):
+        run.loop(first[0])
+    if run.done and not run.errors and run.count >= 2:
+        return True
+    return runs_code(walker, run)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.analyzers.pickle_vm import PickleWalker, looks_like_pickle
+from mlsbom.analyzers.pickle_ops import OPCODES
+from mlsbom.analyzers.pickle_vm import PickleWalker, looks_like_pickle, probe_file
 from mlsbom.config import Limits
 from mlsbom.facts import Fact, LimitExceeded, Unreadable
 from mlsbom.models import Format
@@ -47,6 +48,9 @@ class PickleAnalyzer:
     def sniff(self, head: bytes, hint: Hint) -> Format | None:
         if not looks_like_pickle(head, _LIMITS):
             return None
+        return self.dialect(head)
+
+    def dialect(self, head: bytes) -> Format:
         for marker, fmt in _DIALECTS:
             if marker in head:
                 return fmt
@@ -56,3 +60,19 @@ class PickleAnalyzer:
         with job.source.open() as f:
             _, facts = walk_pickles(f, job, size=job.size)
         return Analysis(facts)
+
+
+def analyse_if_pickle(job: Job) -> Analysis | None:
+    """Where detection was unsure, the walker decides on the whole file (bounded by budgets).
+
+    A stream that pickle.load would accept (it reaches STOP, or imports or calls before it
+    fails) is analysed as a pickle, however large the values before its first import are.
+    """
+    if not job.head or job.head[0] not in OPCODES:
+        return None
+    with job.source.open() as f:
+        if not probe_file(f, job.size, job.limits):
+            return None
+    with job.source.open() as f:
+        _, facts = walk_pickles(f, job, size=job.size)
+    return Analysis(facts, format=PickleAnalyzer().dialect(job.head))

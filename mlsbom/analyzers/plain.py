@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.inspect_hooks import merge, text_inspectors
+from mlsbom.analyzers.pickle_facts import Unscannable
+from mlsbom.analyzers.pickles import analyse_if_pickle
 from mlsbom.facts import Fact, LimitExceeded
-from mlsbom.models import Format
+from mlsbom.models import ArtifactRef, Format
 
 MAX_INSPECTED_TEXT = 4 << 20  # model cards and similar; larger text is only inventoried
 
@@ -94,6 +97,9 @@ class TextAnalyzer:
         return Format.TEXT if is_text(head) else None
 
     def analyze(self, job: Job) -> Analysis:
+        as_pickle = analyse_if_pickle(job)  # protocol-0 pickles are text too
+        if as_pickle is not None:
+            return as_pickle
         name = job.ref.name
         facts = text_facts(name, job.head)
         wanted = [i for i in text_inspectors() if i.wants(name)]
@@ -122,10 +128,47 @@ class RepositoryAnalyzer:
 
 
 class UnknownAnalyzer:
+    """Bytes no sniff claimed: a pickle if the walker says so, else unscannable or inventoried."""
+
     formats: tuple[Format, ...] = (Format.UNKNOWN,)
 
     def sniff(self, head: bytes, hint: Hint) -> Format | None:
         return Format.UNKNOWN
 
     def analyze(self, job: Job) -> Analysis:
-        return Analysis()
+        as_pickle = analyse_if_pickle(job)
+        if as_pickle is not None:
+            return as_pickle
+        why = unscannable_reason(job.ref)
+        return Analysis([Unscannable(job.ref.name, why)] if why else [])
+
+
+# names model loaders (torch.load, joblib.load, np.load, keras, onnx, gguf, …) are handed
+LOADER_EXTENSIONS = frozenset(
+    {".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".joblib", ".npy", ".npz", ".onnx"}
+    | {".keras", ".h5", ".hdf5", ".gguf", ".safetensors", ".data", ".model"}
+)
+_MODEL_FILES = re.compile(
+    r"^(config\.json|model_index\.json|.+\.(safetensors|bin|pt|pth|ckpt|onnx|gguf|h5|keras|pkl|joblib))$"
+)
+
+
+def unscannable_reason(ref: ArtifactRef) -> str | None:
+    """Why bytes of no known format must not pass: a model loader would be handed them."""
+    name = ref.name
+    if name.startswith("."):
+        return None  # .DS_Store, .gitattributes and friends
+    ext = os.path.splitext(name)[1].lower()
+    if ext in LOADER_EXTENSIONS:
+        return f"named {ext}, which model loaders open"
+    if ext or ref.member_chain:
+        return None
+    folder = os.path.dirname(ref.path) or "."
+    try:
+        with os.scandir(folder) as entries:
+            siblings = [e.name for _, e in zip(range(2000), entries, strict=False)]
+    except OSError:
+        return None
+    if any(_MODEL_FILES.match(s) for s in siblings if s != name):
+        return "no extension, inside a model folder"
+    return None
