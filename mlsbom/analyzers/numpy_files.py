@@ -20,7 +20,7 @@ _ITEMSIZE = re.compile(r"^[<>|=]?[a-zA-Z?](\d+)$")
 _PLAIN = re.compile(
     r"^[<>|=]?(b1|\?|[iu][1248]|f(2|4|8|16)|c(8|16|32)|[SUV]\d+|[Mm]8(\[\d*[A-Za-z]+\])?)$"
 )
-_OBJECT = re.compile(r"^[<>|=]?O[48]?$")
+_OBJECT = re.compile(r"^([<>|=]?O[48]?|object_?|object0)$")
 
 
 def classify(descr: object, depth: int = 0) -> str:

@@ -379,6 +379,12 @@ class Machine:
     op_EXT4 = op_EXT1
 
     def op_PERSID(self, _: object) -> None:
+        if self.speculative:
+            raise OpcodeError("persistent id: pickle.load without persistent_load stops here")
+        if not self.w.persistent_ok:
+            # pickle.load and joblib.load stop here; a loader with its own persistent_load
+            # returns whatever that function makes of the id: mlsbom cannot know
+            self.unresolved("PERSID", "persistent id outside a PyTorch checkpoint")
         self.w.persistent_ids += 1
         self.push(Opaque("persistent-id"))
 

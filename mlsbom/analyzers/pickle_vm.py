@@ -30,6 +30,7 @@ from mlsbom.facts import (
     TensorShapes,
 )
 
+_PERSID = frozenset(b"PQ")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -63,6 +64,7 @@ class PickleWalker:
         self._facts: list[Fact] = []
         self._nest_depth = 0
         self.tensor_stream = "0"  # the stream whose result is the state dict
+        self.persistent_ok = False  # a loader with persistent_load reads this (torch)
 
     # ----------------------------------------------------------------- public API
     def walk_file(
@@ -78,6 +80,10 @@ class PickleWalker:
                 break
             complete += 1
         self.streams_complete = complete
+        if max_streams is None and complete == streams and not self.stopped:
+            more = reader.read_byte()
+            if more is not None and more in OPCODES:  # a loop of pickle.load calls reads on
+                self._facts.append(LimitExceeded("pickle-streams", streams, None, reader.pos - 1))
         return complete
 
     def walk_stream(self, reader: ByteReader, label: str, *, optional: bool = False) -> bool | None:
@@ -92,8 +98,10 @@ class PickleWalker:
                 if optional:
                     return None
                 raise Truncated("empty stream")
-            if optional and first not in OPCODES:
-                return None  # trailing bytes that are not a pickle: pickle.load never reads them
+            if optional and (first not in OPCODES or first in _PERSID):
+                # trailing bytes that are not a pickle ("PK" of an appended zip reads as PERSID,
+                # where pickle.load stops): pickle.load never runs anything from them
+                return None
             run.loop(first)
         except Truncated as exc:
             run.error(str(exc), reader.pos)

@@ -32,6 +32,7 @@ def walk_pickles(
     """Walk the pickle streams in `f` from `start`; read errors become facts, never exceptions."""
     walker = PickleWalker(job.limits, job.deadline)
     walker.tensor_stream = tensor_stream
+    walker.persistent_ok = tensor_stream != "0" or _in_torch_zip(job)
     extra: list[Fact] = []
     try:
         walker.walk_file(f, size=size, start=start, max_streams=max_streams)
@@ -40,6 +41,15 @@ def walk_pickles(
     except SourceError as exc:
         extra.append(Unreadable(str(exc)))
     return walker, walker.facts() + extra
+
+
+# pickles torch.load reads with a persistent_load (torch 2.x serialization.py _load)
+_TORCH_MEMBERS = ("data.pkl", "constants.pkl", ".debug_pkl")
+
+
+def _in_torch_zip(job: Job) -> bool:
+    chain = job.ref.member_chain
+    return bool(chain) and chain[-1].endswith(_TORCH_MEMBERS)
 
 
 class PickleAnalyzer:
