@@ -362,8 +362,14 @@ class Machine:
         self.push(self.call(cls, tuple(self.pop_mark()[:MAX_ITEMS]), "INST"))
 
     def op_STACK_GLOBAL(self, _: object) -> None:
-        name, module = self.resolve_str(self.pop()), self.resolve_str(self.pop())
+        raw_name, raw_module = self.pop(), self.pop()
+        name, module = self.resolve_str(raw_name), self.resolve_str(raw_module)
         if module is None or name is None:
+            computed = (Opaque, Call)  # might be strings at load time
+            if self.speculative and not all(
+                isinstance(v, computed) for v in (raw_name, raw_module) if not isinstance(v, str)
+            ):
+                raise OpcodeError("STACK_GLOBAL of non-strings: pickle.load stops here")
             self.imports += 1
             self.unresolved("STACK_GLOBAL", "module or name is not a constant string")
             self.push(Opaque("unresolved-global"))
@@ -371,6 +377,8 @@ class Machine:
             self.push(self.imported(GlobalRef(module, name), "STACK_GLOBAL"))
 
     def op_EXT1(self, arg: object) -> None:
+        if self.speculative:  # copyreg's extension registry is empty unless a program fills it
+            raise OpcodeError(f"extension code {arg}: pickle.load stops here")
         self.imports += 1
         self.unresolved("EXT", f"extension registry code {arg}")
         self.push(Opaque(f"extension {arg}"))

@@ -207,10 +207,14 @@ def looks_like_pickle(head: bytes, limits: Limits) -> bool:
 
 
 def runs_code(walker: PickleWalker, run: Machine) -> bool:
-    """Would pickle.load import or call something before it stops on these bytes?"""
-    names_ok = all(_IDENT.match(str(ref)) for (_, ref) in walker._imports)
-    unresolved = any(isinstance(f, PickleUnresolved) for f in walker._facts)
-    return (bool(walker._imports) and names_ok) or unresolved
+    """Would pickle.load call something (or finish) after importing, before it stops?
+
+    An import alone is not enough: a word list starting "cat\\ndog\\n" reads as GLOBAL too.
+    """
+    if any(isinstance(f, PickleUnresolved) for f in walker._facts):
+        return True
+    records = walker._imports.values()
+    return bool(records) and (run.done or any(r.called for r in records))
 
 
 def head_runs_code(head: bytes, limits: Limits) -> bool:
@@ -218,7 +222,7 @@ def head_runs_code(head: bytes, limits: Limits) -> bool:
     if not head or head[0] not in OPCODES:
         return False
     walker, run = _sniff_run(head, limits, speculative=True)
-    return runs_code(walker, run) and any(r.called for r in walker._imports.values())
+    return runs_code(walker, run)
 
 
 def probe_file(f: BinaryIO, size: int | None, limits: Limits) -> bool:

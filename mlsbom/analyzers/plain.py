@@ -11,6 +11,7 @@ from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.inspect_hooks import merge, text_inspectors
 from mlsbom.analyzers.pickle_facts import Unscannable
 from mlsbom.analyzers.pickles import analyse_if_pickle
+from mlsbom.analyzers.protowire import Reader, WireError
 from mlsbom.facts import Fact, LimitExceeded
 from mlsbom.models import ArtifactRef, Format
 
@@ -140,7 +141,22 @@ class UnknownAnalyzer:
         if as_pickle is not None:
             return as_pickle
         why = unscannable_reason(job.ref)
-        return Analysis([Unscannable(job.ref.name, why)] if why else [])
+        if why is None or _is_protobuf(job):
+            return Analysis()  # sentencepiece .model and other protobuf data: nothing runs
+        return Analysis([Unscannable(job.ref.name, why)])
+
+
+def _is_protobuf(job: Job) -> bool:
+    """Do the whole file's bytes parse as one protobuf message (bounded field count)?"""
+    if not job.size or job.size < 2:
+        return False
+    with job.source.open() as f:
+        reader = Reader(f, job.size, job.deadline, budget=1_000_000)
+        try:
+            seen = sum(1 for _ in reader.fields(0, job.size))
+        except (WireError, TimeoutError):
+            return False
+    return seen > 0
 
 
 # names model loaders (torch.load, joblib.load, np.load, keras, onnx, gguf, …) are handed
