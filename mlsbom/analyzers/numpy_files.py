@@ -107,6 +107,8 @@ class NumpyAnalyzer:
                     f, job, start=data_offset, size=job.size, max_streams=1
                 )
             facts.extend(pickle_facts)
+        # numpy 2.4 format.read_array: a dtype without objects is read as count * itemsize raw
+        # bytes and never unpickled; with objects anywhere, pickle.load(fp) reads one stream
         elif isinstance(descr, str) and kind == "plain" and job.size is not None:
             match = _ITEMSIZE.match(descr)
             if match:
