@@ -16,7 +16,14 @@ from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING
 
 from mlsbom.analyzers import pickle_joblib as jl
-from mlsbom.analyzers.pickle_ops import OPCODES, ByteReader, OpcodeError, Truncated, read_arg
+from mlsbom.analyzers.pickle_ops import (
+    OPCODES,
+    ByteReader,
+    OpcodeError,
+    PastEnd,
+    Truncated,
+    read_arg,
+)
 from mlsbom.analyzers.pickle_values import (
     MAX_ITEMS,
     MAX_TENSORS,
@@ -219,6 +226,8 @@ class Machine:
     def op_FRAME(self, arg: object) -> None:
         size = self.r.size
         if size is not None and isinstance(arg, int) and arg > size - self.r.pos:
+            if self.speculative:
+                raise PastEnd("FRAME runs past the bytes at hand", self.r.pos + arg)
             self.error(f"FRAME of {arg} bytes runs past the end of the stream", self.op_offset)
 
     def op_READONLY_BUFFER(self, _: object) -> None:

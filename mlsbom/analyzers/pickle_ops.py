@@ -19,6 +19,14 @@ class Truncated(OpcodeError):
     """The stream ended inside an opcode."""
 
 
+class PastEnd(Truncated):
+    """A length-prefixed value or frame runs past the bytes at hand (a head may be too short)."""
+
+    def __init__(self, message: str, end: int) -> None:
+        super().__init__(message)
+        self.end = end
+
+
 @dataclass(frozen=True, slots=True)
 class Skipped:
     """A payload too large to keep: its type, size and where it starts in the stream."""
@@ -52,7 +60,8 @@ class ByteReader:
         data = self._f.read(n) if n > 0 else b""
         self.pos += len(data)
         if len(data) != n:
-            raise Truncated(f"stream ends after {self.pos} bytes, inside a {n}-byte read")
+            end = self.pos - len(data) + n
+            raise PastEnd(f"stream ends after {self.pos} bytes, inside a {n}-byte read", end)
         return data
 
     def read_byte(self) -> int | None:
@@ -92,7 +101,7 @@ class ByteReader:
         if n <= 0:
             return
         if self.size is not None and self.pos + n > self.size:
-            raise Truncated(f"payload of {n} bytes runs past the end of the stream")
+            raise PastEnd(f"payload of {n} bytes runs past the end of the stream", self.pos + n)
         if self._seekable:
             self._f.seek(n, 1)
             self.pos += n

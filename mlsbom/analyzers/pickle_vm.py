@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from mlsbom.analyzers.pickle_machine import LAST_RESORT, Machine
-from mlsbom.analyzers.pickle_ops import OPCODES, ByteReader, OpcodeError, Skipped, Truncated
+from mlsbom.analyzers.pickle_ops import (
+    OPCODES,
+    ByteReader,
+    OpcodeError,
+    PastEnd,
+    Skipped,
+    Truncated,
+)
 from mlsbom.analyzers.pickle_values import Call, render, state_dict_shapes
 from mlsbom.config import Limits
 from mlsbom.facts import (
@@ -178,23 +185,27 @@ class PickleWalker:
 
 def _sniff_run(
     head: bytes, limits: Limits, speculative: bool = False
-) -> tuple[PickleWalker, Machine]:
+) -> tuple[PickleWalker, Machine, OpcodeError | None]:
     walker = PickleWalker(limits, time.monotonic() + 1.0)
     reader = ByteReader(io.BytesIO(head), size=len(head))
     run = Machine(walker, reader, "sniff")
     run.speculative = speculative
     first = reader.read_byte()
     assert first is not None
-    with contextlib.suppress(OpcodeError, _Stop):
+    try:
         run.loop(first)
-    return walker, run
+    except OpcodeError as exc:
+        return walker, run, exc
+    except _Stop:
+        pass
+    return walker, run, None
 
 
 def looks_like_pickle(head: bytes, limits: Limits) -> bool:
     """Sniff: does `head` decode as the start of a pickle stream (any protocol)?"""
     if not head or head[0] not in OPCODES:
         return False
-    walker, run = _sniff_run(head, limits)
+    walker, run, _ = _sniff_run(head, limits)
     clean = not run.errors
     if run.done and not run.errors:
         return True
@@ -217,12 +228,21 @@ def runs_code(walker: PickleWalker, run: Machine) -> bool:
     return bool(records) and (run.done or any(r.called for r in records))
 
 
-def head_runs_code(head: bytes, limits: Limits) -> bool:
-    """Sniff for polyglots: the first stream of `head` imports or calls before any error."""
+def head_verdict(head: bytes, size: int | None, limits: Limits) -> str:
+    """What the first stream of `head` tells a loader-minded sniff: "runs", "unsure" or "no".
+
+    "runs": pickle.load would import and call (or finish) within these bytes. "unsure": the
+    stream is consistent up to a length-prefixed value or frame that runs past the head but not
+    past the file: only the whole file can decide.
+    """
     if not head or head[0] not in OPCODES:
-        return False
-    walker, run = _sniff_run(head, limits, speculative=True)
-    return runs_code(walker, run)
+        return "no"
+    walker, run, exc = _sniff_run(head, limits, speculative=True)
+    if runs_code(walker, run):
+        return "runs"
+    if isinstance(exc, PastEnd) and len(head) < (size or 0) and exc.end <= (size or 0):
+        return "unsure"
+    return "no"
 
 
 def probe_file(f: BinaryIO, size: int | None, limits: Limits) -> bool:

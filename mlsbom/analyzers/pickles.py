@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import BinaryIO
 
-from mlsbom.analyzers.base import Analysis, Hint, Job
+from mlsbom.analyzers.base import Analysis, Child, Hint, Job
 from mlsbom.analyzers.pickle_ops import OPCODES
 from mlsbom.analyzers.pickle_vm import PickleWalker, looks_like_pickle, probe_file
 from mlsbom.config import Limits
@@ -67,9 +68,18 @@ class PickleAnalyzer:
         return Format.PICKLE
 
     def analyze(self, job: Job) -> Analysis:
+        other = _other_reading(job)
+        if other is not None:
+            with job.source.open() as f:
+                is_pickle = probe_file(f, job.size, job.limits)
+            if not is_pickle:  # the bytes are the other format after all: analyse them so
+                return _as_format(job, other)
         with job.source.open() as f:
             _, facts = walk_pickles(f, job, size=job.size)
-        return Analysis(facts)
+        found = Analysis(facts)
+        if other is not None:  # a polyglot: its other reading is analysed too
+            found.children.append(Child(f"<as {other.value}>", job.source, force=other))
+        return found
 
 
 def analyse_if_pickle(job: Job) -> Analysis | None:
@@ -86,3 +96,21 @@ def analyse_if_pickle(job: Job) -> Analysis | None:
     with job.source.open() as f:
         _, facts = walk_pickles(f, job, size=job.size)
     return Analysis(facts, format=PickleAnalyzer().dialect(job.head))
+
+
+def _other_reading(job: Job) -> Format | None:
+    """The non-pickle format the registry sees in these bytes, if any (a polyglot)."""
+    from mlsbom.detect import READS_PICKLE_AT_0, registry_format  # the registry imports us
+
+    fmt = registry_format(job.head, Hint(job.ref.name, job.size))
+    if fmt in READS_PICKLE_AT_0 or fmt in (Format.UNKNOWN, Format.TEXT):
+        return None
+    return fmt
+
+
+def _as_format(job: Job, fmt: Format) -> Analysis:
+    from mlsbom.analyzers import BY_FORMAT
+
+    found = BY_FORMAT[fmt].analyze(replace(job, format=fmt))
+    found.format = found.format or fmt
+    return found
