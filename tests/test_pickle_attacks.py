@@ -19,10 +19,11 @@ from mlsbom._cli import cli
 from mlsbom.analyzers import pickle_joblib as jl
 from mlsbom.analyzers.numpy_files import classify
 from mlsbom.analyzers.pickle_vm import PickleWalker
+from mlsbom.analyzers.plain import unscannable_reason
 from mlsbom.config import Limits, ScanConfig
 from mlsbom.engine import scan
 from mlsbom.facts import LimitExceeded
-from mlsbom.models import Severity
+from mlsbom.models import ArtifactRef, Severity
 from mlsbom.policy import Policy, Waiver, apply, decide
 from mlsbom.rules import load_rules
 
@@ -153,7 +154,7 @@ def _walk(data: bytes, limits: Limits, deadline: float) -> list[object]:
 
 def test_same_verdict_on_a_busy_machine() -> None:
     """A deadline already past (a busy machine) changes nothing: counted budgets decide."""
-    data = _long_pickle(1_100_000)  # over 2M opcodes: the clock is consulted
+    data = _long_pickle(550_000)  # over 2**20 opcodes: the clock is consulted
     limits = Limits()
     quiet = _walk(data, limits, time.monotonic() + 3600)
     busy = _walk(data, limits, time.monotonic() - 1)
@@ -168,3 +169,21 @@ def test_opcode_budget_is_counted_not_timed() -> None:
     busy = _walk(data, limits, time.monotonic() - 1)
     assert quiet == busy
     assert [f.limit for f in busy if isinstance(f, LimitExceeded)] == ["pickle-opcodes"]
+
+
+def test_the_clock_is_a_last_resort_reported_as_such() -> None:
+    data = _long_pickle(550_000)
+    facts = _walk(data, Limits(), time.monotonic() - 100_000)  # far past any budget
+    assert [f.limit for f in facts if isinstance(f, LimitExceeded)] == ["seconds-last-resort"]
+
+
+def test_unscannable_names(tmp_path: Path) -> None:
+    (tmp_path / "model.onnx").write_bytes(b"x")
+    (tmp_path / "config.json").write_bytes(b"{}")
+    beside = unscannable_reason(ArtifactRef(str(tmp_path / "model.onnx.data")))
+    assert beside is None  # ONNX external data next to its model
+    assert unscannable_reason(ArtifactRef(str(tmp_path / "weights.data"))) is not None
+    assert unscannable_reason(ArtifactRef(str(tmp_path / "blob"))) is not None  # model folder
+    assert unscannable_reason(ArtifactRef(str(tmp_path / ".DS_Store"))) is None
+    assert unscannable_reason(ArtifactRef(str(tmp_path / "picture.png"))) is None
+    assert unscannable_reason(ArtifactRef("x.zip", ("data/0",))) is None  # a member, no ext

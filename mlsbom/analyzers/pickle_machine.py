@@ -75,7 +75,7 @@ _GADGETS = frozenset(
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _PLAIN_OPAQUE = frozenset({"missing", "missing-memo", "ndarray"})  # errors already, or data
 PROBE_BYTES = 64 << 10  # bytes of a skipped span also walked as opcodes (the pickle.load view)
-LAST_RESORT = 4  # the wall-clock deadline is a last resort: this many times the time budget
+LAST_RESORT = 10  # the wall-clock deadline is a last resort: this many times the time budget
 _CONSTANT_OPS = frozenset(
     {
         "INT",

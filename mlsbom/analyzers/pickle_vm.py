@@ -31,6 +31,7 @@ from mlsbom.facts import (
     GlobalRef,
     LimitExceeded,
     NestedPickle,
+    PickleGlobalMutation,
     PickleImport,
     PickleStream,
     PickleUnresolved,
@@ -222,7 +223,7 @@ def runs_code(walker: PickleWalker, run: Machine) -> bool:
 
     An import alone is not enough: a word list starting "cat\\ndog\\n" reads as GLOBAL too.
     """
-    if any(isinstance(f, PickleUnresolved) for f in walker._facts):
+    if any(isinstance(f, (PickleUnresolved, PickleGlobalMutation)) for f in walker._facts):
         return True
     records = walker._imports.values()
     return bool(records) and (run.done or any(r.called for r in records))

@@ -169,12 +169,19 @@ _MODEL_FILES = re.compile(
 )
 
 
+def _onnx_beside(path: str) -> bool:
+    stem = path[: -len(".data")]
+    return stem.lower().endswith(".onnx") and os.path.isfile(stem)
+
+
 def unscannable_reason(ref: ArtifactRef) -> str | None:
     """Why bytes of no known format must not pass: a model loader would be handed them."""
     name = ref.name
     if name.startswith("."):
         return None  # .DS_Store, .gitattributes and friends
     ext = os.path.splitext(name)[1].lower()
+    if ext == ".data" and not ref.member_chain and _onnx_beside(ref.path):
+        return None  # ONNX external tensor data (model.onnx.data): raw bytes onnx reads
     if ext in LOADER_EXTENSIONS:
         return f"named {ext}, which model loaders open"
     if ext or ref.member_chain:
