@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import io
 import re
 import struct
+import tokenize
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.pickles import walk_pickles
@@ -46,6 +48,20 @@ def classify(descr: object, depth: int = 0) -> str:
     return "object" if "object" in kinds else "unknown" if "unknown" in kinds else "plain"
 
 
+def _filter_header(text: str) -> str:
+    """numpy 2.4 format._filter_header: drop the `L` of Python 2 long literals (`2L`)."""
+    kept: list[tokenize.TokenInfo] = []
+    after_number = False
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if not (after_number and token.type == tokenize.NAME and token.string == "L"):
+                kept.append(token)
+            after_number = token.type == tokenize.NUMBER
+    except (tokenize.TokenError, IndentationError) as exc:
+        raise SyntaxError(str(exc)) from None
+    return tokenize.untokenize(kept)
+
+
 def parse_header(head: bytes) -> tuple[dict[str, object], int]:
     """Return the header dict and the data offset; raise ValueError if malformed."""
     if not head.startswith(MAGIC) or len(head) < 10:
@@ -64,8 +80,14 @@ def parse_header(head: bytes) -> tuple[dict[str, object], int]:
     raw = head[start : start + length]
     if len(raw) < length:
         raise ValueError("truncated .npy header")
+    text = raw.decode("utf-8" if major == 3 else "latin-1")
     try:
-        header = ast.literal_eval(raw.decode("utf-8" if major == 3 else "latin-1"))
+        try:
+            header = ast.literal_eval(text)
+        except SyntaxError:
+            if major == 3:
+                raise
+            header = ast.literal_eval(_filter_header(text))  # numpy retries Python 2 headers
     except (ValueError, SyntaxError, RecursionError, MemoryError, TypeError) as exc:
         why = re.sub(r" at 0x[0-9a-f]+", "", str(exc))  # no memory addresses: stable output
         raise ValueError(f".npy header is not a Python literal: {why}") from None
