@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from mlsbom._cli import cli
 from mlsbom.analyzers import pickle_joblib as jl
 from mlsbom.analyzers.numpy_files import classify
-from mlsbom.analyzers.pickle_vm import PickleWalker
+from mlsbom.analyzers.pickle_vm import PickleWalker, probe_file
 from mlsbom.analyzers.plain import unscannable_reason
 from mlsbom.config import Limits, ScanConfig
 from mlsbom.engine import scan
@@ -187,3 +187,10 @@ def test_unscannable_names(tmp_path: Path) -> None:
     assert unscannable_reason(ArtifactRef(str(tmp_path / ".DS_Store"))) is None
     assert unscannable_reason(ArtifactRef(str(tmp_path / "picture.png"))) is None
     assert unscannable_reason(ArtifactRef("x.zip", ("data/0",))) is None  # a member, no ext
+
+
+def test_probe_over_budget_is_analysed_as_a_pickle() -> None:
+    """Bytes pickle.load keeps reading past mlsbom's opcode budget are not 'not a pickle'."""
+    data = b"N0" * 200_000 + b"cposix\nsystem\n(S'true'\ntR."
+    assert probe_file(io.BytesIO(data), len(data), Limits(max_opcodes=100_000))
+    assert not probe_file(io.BytesIO(b"N0N0 text"), 9, Limits())

@@ -152,10 +152,12 @@ def _decimal(line: bytes) -> int | bool:
     text = line.rstrip(b"L").decode("ascii", "replace")
     if len(text) > 4300:
         raise OpcodeError("integer literal too long")
-    try:
-        return int(text)
-    except ValueError:
-        raise OpcodeError(f"bad integer literal {text[:40]!r}") from None
+    for base in (0, 10):  # _pickle's load_int: strtol(s, 0), then PyLong_FromString(s, 0)
+        try:
+            return int(text, base)
+        except ValueError:
+            continue
+    raise OpcodeError(f"bad integer literal {text[:40]!r}")
 
 
 def _long(data: bytes) -> int:
@@ -225,8 +227,9 @@ def _read_arg(r: ByteReader, arg: str, keep: int) -> object:
     if arg == "decimalnl_short" or arg == "decimalnl_long":
         return _decimal(r.readline())
     if arg == "floatnl":
+        line = r.text_line()  # pickle.load parses any length: float("1" * 70_000) is inf
         try:
-            return float(r.readline())
+            return 0.0 if isinstance(line, Skipped) else float(line)
         except ValueError:
             raise OpcodeError("bad float literal") from None
     if arg == "unicodestringnl":

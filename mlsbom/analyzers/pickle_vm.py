@@ -8,7 +8,6 @@ Memory, opcodes, memo, marks and time are bounded.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
 import time
@@ -259,8 +258,12 @@ def probe_file(f: BinaryIO, size: int | None, limits: Limits) -> bool:
     reader = ByteReader(f, start=1, size=size)
     run = Machine(walker, reader, "probe")
     run.speculative = True  # stop at the first error, as pickle.load does
-    with contextlib.suppress(OpcodeError, _Stop):
+    try:
         run.loop(first[0])
+    except OpcodeError:
+        pass
+    except _Stop:
+        return True  # a budget ran out on bytes pickle.load keeps reading: analyse, report it
     if run.done and not run.errors and run.count >= 2:
         return True
     return runs_code(walker, run)
