@@ -19,6 +19,7 @@ _HELPERS = {
     "pickle_values",
     "pickle_machine",
     "pickle_joblib",
+    "joblib_reads",
     "pickle_facts",
     "quiet",
 }

@@ -8,14 +8,12 @@ recorded once and simulation continues with placeholders.
 from __future__ import annotations
 
 import _compat_pickle
-import io
 import re
 import time
-from collections import ChainMap
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING
 
-from mlsbom.analyzers import pickle_joblib as jl
+from mlsbom.analyzers.joblib_reads import read_after_build
 from mlsbom.analyzers.pickle_ops import (
     OPCODES,
     ByteReader,
@@ -74,7 +72,6 @@ _GADGETS = frozenset(
 )
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _PLAIN_OPAQUE = frozenset({"missing", "missing-memo", "ndarray"})  # errors already, or data
-PROBE_BYTES = 64 << 10  # bytes of a skipped span also walked as opcodes (the pickle.load view)
 LAST_RESORT = 10  # the wall-clock deadline is a last resort: this many times the time budget
 _CONSTANT_OPS = frozenset(
     {
@@ -508,60 +505,4 @@ class Machine:
             )
         elif isinstance(inst, Call):
             inst.state = state
-            kind = jl.wrapper_kind(inst)
-            if kind == "array":
-                self.joblib_array(inst, state)
-            elif kind == "file":
-                self.joblib_file(inst, state)
-
-    def joblib_array(self, inst: Call, state: object) -> None:
-        """joblib reads array bytes inline after the wrapper's BUILD: skip exactly those."""
-        layout = jl.array_layout(inst, state)
-        if isinstance(layout, jl.InlinePickle):  # joblib 1.6 read_array: a fresh Unpickler
-            self.w.walk_stream(self.r, f"{self.label}/joblib@{self.r.pos}")
-        elif isinstance(layout, jl.Inline):  # joblib 1.6 read_array: padding byte, padding, data
-            start = self.r.pos
-            data = self.r.read(1) if layout.aligned else b""
-            total = (1 + data[0] if data else 0) + layout.nbytes
-            data += self.r.read(min(total, PROBE_BYTES) - len(data))
-            self.speculate(data, total, start)
-            self.r.skip(total - len(data))
-        elif isinstance(layout, jl.Fails):
-            self.error(f"joblib.load stops here: {layout.reason}", self.op_offset)
-            return
-        else:
-            assert isinstance(layout, jl.Unknown)
-            self.unresolved("BUILD", f"cannot size the array data joblib reads: {layout.reason}")
-            return
-        self.stack[-1] = Opaque("ndarray")
-
-    def joblib_file(self, inst: Call, state: object) -> None:
-        """Legacy wrappers make joblib open another file (joblib 1.6 numpy_pickle_compat.read)."""
-        fact = jl.external_file(inst, state, self.op_offset, self.label)
-        if fact is not None:
-            self.w.add(fact)
-
-    def speculate(self, data: bytes, span: int, start: int) -> None:
-        """Walk the first bytes of a span joblib skips the way pickle.load would read them.
-
-        Any loader that is not joblib's reads these bytes as opcodes, continuing with this stack
-        and memo. Imports and calls found are reported under the stream label
-        `…/as-pickle@OFFSET`; the walk ends at the first error, where pickle.load stops too.
-        """
-        if not data:
-            return
-        reader = ByteReader(io.BytesIO(data), size=len(data))
-        fork = Machine(self.w, reader, f"{self.label}/as-pickle@{start}")
-        fork.speculative, fork.proto = True, self.proto
-        fork.stack = list(self.stack[-4096:])
-        fork.marks = [list(m[-4096:]) for m in self.marks[-64:]]
-        fork.memo = ChainMap({}, self.memo)
-        first = reader.read_byte()
-        try:
-            if first is not None:
-                fork.loop(first)
-        except Truncated:
-            if fork.count > 1 and len(data) < span:
-                self.unresolved("BUILD", "array bytes read as opcodes run past what mlsbom checks")
-        except OpcodeError:
-            pass
+            read_after_build(self, inst, state)  # joblib's wrappers read more bytes here
