@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 PROBE_BYTES = 64 << 10  # bytes of a skipped span also walked as opcodes (the pickle.load view)
 
 
+class _ForkMemo(ChainMap[int, object]):
+    """The fork's writes on top of the real memo; `len` in O(1) (ChainMap's unions the keys)."""
+
+    def __len__(self) -> int:
+        return sum(len(m) for m in self.maps)
+
+
 def read_after_build(m: Machine, inst: Call, state: object) -> None:
     """joblib 1.6 NumpyUnpickler.load_build: a wrapper on top after BUILD reads its array."""
     kind = jl.wrapper_kind(inst)
@@ -65,7 +72,7 @@ def speculate(m: Machine, data: bytes, span: int, start: int) -> None:
     fork.speculative, fork.proto = True, m.proto
     fork.stack = list(m.stack[-4096:])
     fork.marks = [list(mark[-4096:]) for mark in m.marks[-64:]]
-    fork.memo = ChainMap({}, m.memo)
+    fork.memo = _ForkMemo({}, m.memo)
     first = reader.read_byte()
     try:
         if first is not None:
