@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.inspect_hooks import merge, text_inspectors
@@ -150,7 +151,12 @@ def _is_protobuf(job: Job) -> bool:
     """Do the whole file's bytes parse as one protobuf message (bounded field count)?"""
     if not job.size or job.size < 2:
         return False
-    with job.source.open() as f:
+    with job.source.open() as raw:
+        f: BinaryIO = raw
+        if not raw.seekable():  # archive members stream: small ones are read whole
+            if job.size > MAX_INSPECTED_TEXT:
+                return False
+            f = io.BytesIO(raw.read(job.size))
         reader = Reader(f, job.size, job.deadline, budget=1_000_000)
         try:
             seen = sum(1 for _ in reader.fields(0, job.size))
