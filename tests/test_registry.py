@@ -22,6 +22,9 @@ _HELPERS = {
     "pickle_values",
     "pickle_machine",
     "pickle_gadgets",
+    "pickle_joblib",
+    "joblib_reads",
+    "pickle_facts",
     "quiet",
 }
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import io
 import re
 import struct
+import tokenize
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.pickles import walk_pickles
@@ -16,14 +18,48 @@ MAX_HEADER = 64 << 10  # numpy itself refuses headers over 10,000 bytes by defau
 _ITEMSIZE = re.compile(r"^[<>|=]?[a-zA-Z?](\d+)$")
 
 
-def _has_object(descr: object, depth: int = 0) -> bool:
+# what numpy 2.4 format.dtype_to_descr writes (dtype.str); anything else is not modelled
+_PLAIN = re.compile(
+    r"^[<>|=]?(b1|\?|[iu][1248]|f(2|4|8|16)|c(8|16|32)|[SUV]\d+|[Mm]8(\[\d*[A-Za-z]+\])?)$"
+)
+_OBJECT = re.compile(r"^([<>|=]?O[48]?|object_?|object0)$")
+
+
+def classify(descr: object, depth: int = 0) -> str:
+    """'object', 'plain' or 'unknown': mirrors numpy 2.4 format.descr_to_dtype's recursion.
+
+    np.load (allow_pickle=True) unpickles the data when the dtype has objects anywhere; numpy
+    accepts many spellings of that ('object', 'O', 'O,f8', …), so only the spellings numpy writes
+    for plain types count as plain.
+    """
     if depth > 32:
-        return True  # absurd nesting: assume the worst
+        return "unknown"
     if isinstance(descr, str):
-        return descr.lstrip("<>|=").startswith("O")
-    if isinstance(descr, (list, tuple)):
-        return any(_has_object(d, depth + 1) for d in descr)
-    return False
+        return "object" if _OBJECT.match(descr) else "plain" if _PLAIN.match(descr) else "unknown"
+    if isinstance(descr, tuple):  # (base descr, shape)
+        return classify(descr[0], depth + 1) if len(descr) == 2 else "unknown"
+    if not isinstance(descr, list) or not descr:
+        return "unknown"
+    kinds = set()
+    for field in descr:
+        if not isinstance(field, (tuple, list)) or len(field) not in (2, 3):
+            return "unknown"
+        kinds.add(classify(field[1], depth + 1))
+    return "object" if "object" in kinds else "unknown" if "unknown" in kinds else "plain"
+
+
+def _filter_header(text: str) -> str:
+    """numpy 2.4 format._filter_header: drop the `L` of Python 2 long literals (`2L`)."""
+    kept: list[tokenize.TokenInfo] = []
+    after_number = False
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if not (after_number and token.type == tokenize.NAME and token.string == "L"):
+                kept.append(token)
+            after_number = token.type == tokenize.NUMBER
+    except (tokenize.TokenError, IndentationError) as exc:
+        raise SyntaxError(str(exc)) from None
+    return tokenize.untokenize(kept)
 
 
 def parse_header(head: bytes) -> tuple[dict[str, object], int]:
@@ -44,8 +80,14 @@ def parse_header(head: bytes) -> tuple[dict[str, object], int]:
     raw = head[start : start + length]
     if len(raw) < length:
         raise ValueError("truncated .npy header")
+    text = raw.decode("utf-8" if major == 3 else "latin-1")
     try:
-        header = ast.literal_eval(raw.decode("utf-8" if major == 3 else "latin-1"))
+        try:
+            header = ast.literal_eval(text)
+        except SyntaxError:
+            if major == 3:
+                raise
+            header = ast.literal_eval(_filter_header(text))  # numpy retries Python 2 headers
     except (ValueError, SyntaxError, RecursionError, MemoryError, TypeError) as exc:
         why = re.sub(r" at 0x[0-9a-f]+", "", str(exc))  # no memory addresses: stable output
         raise ValueError(f".npy header is not a Python literal: {why}") from None
@@ -73,16 +115,23 @@ class NumpyAnalyzer:
         if not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0 for n in shape):
             return Analysis([ParseError(f"bad .npy shape {shape!r:.80}", 0)])
         facts: list[Fact] = []
-        is_object = _has_object(descr)
+        kind = classify(descr)
+        is_object = kind == "object"
         facts.append(NumpyArray(str(descr)[:200], shape, is_object, data_offset))
-        if is_object:
+        if kind == "unknown":  # np.load might unpickle the data: do not pass it unread
+            facts.append(
+                ParseError(f"dtype {descr!r:.80} is not one numpy writes; not modelled", 0)
+            )
+        if kind != "plain":
             with job.source.open() as f:
                 f.seek(data_offset) if f.seekable() else f.read(data_offset)
                 _, pickle_facts = walk_pickles(
                     f, job, start=data_offset, size=job.size, max_streams=1
                 )
             facts.extend(pickle_facts)
-        elif isinstance(descr, str) and job.size is not None:
+        # numpy 2.4 format.read_array: a dtype without objects is read as count * itemsize raw
+        # bytes and never unpickled; with objects anywhere, pickle.load(fp) reads one stream
+        elif isinstance(descr, str) and kind == "plain" and job.size is not None:
             match = _ITEMSIZE.match(descr)
             if match:
                 count = 1

@@ -8,12 +8,21 @@ recorded once and simulation continues with placeholders.
 from __future__ import annotations
 
 import _compat_pickle
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING
 
+from mlsbom.analyzers.joblib_reads import read_after_build
 from mlsbom.analyzers.pickle_gadgets import GadgetLedger, attribute_ref
-from mlsbom.analyzers.pickle_ops import OPCODES, ByteReader, OpcodeError, Truncated, read_arg
+from mlsbom.analyzers.pickle_ops import (
+    OPCODES,
+    ByteReader,
+    OpcodeError,
+    PastEnd,
+    Truncated,
+    read_arg,
+)
 from mlsbom.analyzers.pickle_values import (
     MAX_ITEMS,
     MAX_TENSORS,
@@ -22,7 +31,6 @@ from mlsbom.analyzers.pickle_values import (
     Global,
     Opaque,
     evaluate_pure,
-    joblib_layout,
     render,
 )
 from mlsbom.facts import Fact, GlobalRef, ParseError, PickleGlobalMutation, PickleUnresolved
@@ -63,7 +71,9 @@ _GADGETS = frozenset(
         "dill._dill._load_type",
     }
 )
-JOBLIB_WRAPPER = GlobalRef("joblib.numpy_pickle", "NumpyArrayWrapper")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_PLAIN_OPAQUE = frozenset({"missing", "missing-memo", "ndarray"})  # errors already, or data
+LAST_RESORT = 10  # the wall-clock deadline is a last resort: this many times the time budget
 _CONSTANT_OPS = frozenset(
     {
         "INT",
@@ -109,7 +119,8 @@ class Machine:
         self.label = label
         self.stack: list[object] = []
         self.marks: list[list[object]] = []
-        self.memo: dict[int, object] = {}
+        self.memo: MutableMapping[int, object] = {}
+        self.speculative = False  # walking bytes only a different loader reads as opcodes
         self.proto = 0
         self.count = 0
         self.done = False
@@ -124,10 +135,14 @@ class Machine:
 
     # ------------------------------------------------------------ bookkeeping
     def error(self, message: str, offset: int | None) -> None:
+        if self.speculative:
+            raise OpcodeError(message)  # pickle.load stops at its first error
         if not self.errors:
             self.errors.append(ParseError(message, offset, self.label))
 
     def unresolved(self, opcode: str, reason: str) -> None:
+        if self.speculative and "computed object" in reason:
+            return  # calling a plain value: pickle.load raises TypeError there
         self.w.add(PickleUnresolved(opcode, self.op_offset, self.label, reason))
 
     def pop(self) -> object:
@@ -175,8 +190,14 @@ class Machine:
             if not w.opcodes_total & 0xFFFF:
                 if w.opcodes_total > limits.max_opcodes:
                     w.limit("pickle-opcodes", limits.max_opcodes, w.opcodes_total, self.op_offset)
-                if time.monotonic() > w.deadline:
-                    w.limit("seconds", int(limits.max_seconds), None, self.op_offset)
+                if not w.opcodes_total & 0xFFFFF and time.monotonic() > w.last_resort:
+                    # counted budgets decide; the clock only stops a walk gone far past them
+                    w.limit(
+                        "seconds-last-resort",
+                        int(limits.max_seconds) * LAST_RESORT,
+                        None,
+                        self.op_offset,
+                    )
             if code == 0x2E:  # STOP
                 self.done = True
                 return
@@ -206,6 +227,8 @@ class Machine:
     def op_FRAME(self, arg: object) -> None:
         size = self.r.size
         if size is not None and isinstance(arg, int) and arg > size - self.r.pos:
+            if self.speculative:
+                raise PastEnd("FRAME runs past the bytes at hand", self.r.pos + arg)
             self.error(f"FRAME of {arg} bytes runs past the end of the stream", self.op_offset)
 
     def op_READONLY_BUFFER(self, _: object) -> None:
@@ -266,6 +289,10 @@ class Machine:
 
     def _extend(self, values: list[object]) -> None:
         target = self.top()
+        if isinstance(target, Opaque) and target.what not in _PLAIN_OPAQUE:
+            self.unresolved(
+                "SETITEM", f"adds items to an object it cannot resolve: {render(target)}"
+            )
         if isinstance(target, Box):
             target.add(values)
         elif isinstance(target, Call):  # OrderedDict() filled by SETITEMS (state dicts)
@@ -329,6 +356,8 @@ class Machine:
 
     # ----------------------------------------------------------------- imports
     def imported(self, ref: GlobalRef, opcode: str) -> Global:
+        if self.speculative and not (_IDENT.match(ref.module) and _IDENT.match(ref.name)):
+            raise OpcodeError("import of an invalid name: pickle.load fails here")
         self.imports += 1
         self.w.record_import(self.label, ref, opcode, self.op_offset)
         return Global(ref, self.op_offset)
@@ -343,8 +372,14 @@ class Machine:
         self.push(self.call(cls, tuple(self.pop_mark()[:MAX_ITEMS]), "INST"))
 
     def op_STACK_GLOBAL(self, _: object) -> None:
-        name, module = self.resolve_str(self.pop()), self.resolve_str(self.pop())
+        raw_name, raw_module = self.pop(), self.pop()
+        name, module = self.resolve_str(raw_name), self.resolve_str(raw_module)
         if module is None or name is None:
+            computed = (Opaque, Call)  # might be strings at load time
+            if self.speculative and not all(
+                isinstance(v, computed) for v in (raw_name, raw_module) if not isinstance(v, str)
+            ):
+                raise OpcodeError("STACK_GLOBAL of non-strings: pickle.load stops here")
             self.imports += 1
             self.unresolved("STACK_GLOBAL", "module or name is not a constant string")
             self.push(Opaque("unresolved-global"))
@@ -352,6 +387,8 @@ class Machine:
             self.push(self.imported(GlobalRef(module, name), "STACK_GLOBAL"))
 
     def op_EXT1(self, arg: object) -> None:
+        if self.speculative:  # copyreg's extension registry is empty unless a program fills it
+            raise OpcodeError(f"extension code {arg}: pickle.load stops here")
         self.imports += 1
         self.unresolved("EXT", f"extension registry code {arg}")
         self.push(Opaque(f"extension {arg}"))
@@ -360,6 +397,12 @@ class Machine:
     op_EXT4 = op_EXT1
 
     def op_PERSID(self, _: object) -> None:
+        if self.speculative:
+            raise OpcodeError("persistent id: pickle.load without persistent_load stops here")
+        if not self.w.persistent_ok:
+            # pickle.load and joblib.load stop here; a loader with its own persistent_load
+            # returns whatever that function makes of the id: mlsbom cannot know
+            self.unresolved("PERSID", "persistent id outside a PyTorch checkpoint")
         self.w.persistent_ids += 1
         self.push(Opaque("persistent-id"))
 
@@ -459,21 +502,10 @@ class Machine:
         inst = self.top()
         if isinstance(inst, Global):
             self.w.add(PickleGlobalMutation(inst.ref, self.op_offset, self.label))
+        elif isinstance(inst, Opaque) and inst.what not in _PLAIN_OPAQUE:
+            self.unresolved(
+                "BUILD", f"sets the state of an object it cannot resolve: {render(inst)}"
+            )
         elif isinstance(inst, Call):
             inst.state = state
-            if isinstance(inst.func, Global) and inst.func.ref == JOBLIB_WRAPPER:
-                self.joblib_array(state)
-
-    def joblib_array(self, state: object) -> None:
-        """joblib writes array bytes inline after the wrapper's BUILD: skip them as joblib does."""
-        layout = joblib_layout(state)
-        if layout is None:
-            raise OpcodeError("cannot size the array data joblib stores after this BUILD")
-        if layout == -1:  # object array: an inline pickle follows
-            self.w.walk_stream(self.r, f"{self.label}/joblib@{self.r.pos}")
-        elif isinstance(layout, tuple):
-            aligned, nbytes = layout
-            if aligned:
-                self.r.skip(self.r.read(1)[0])
-            self.r.skip(nbytes)
-        self.stack[-1] = Opaque("ndarray")
+            read_after_build(self, inst, state)  # joblib's wrappers read more bytes here

@@ -19,6 +19,14 @@ class Truncated(OpcodeError):
     """The stream ended inside an opcode."""
 
 
+class PastEnd(Truncated):
+    """A length-prefixed value or frame runs past the bytes at hand (a head may be too short)."""
+
+    def __init__(self, message: str, end: int) -> None:
+        super().__init__(message)
+        self.end = end
+
+
 @dataclass(frozen=True, slots=True)
 class Skipped:
     """A payload too large to keep: its type, size and where it starts in the stream."""
@@ -52,7 +60,8 @@ class ByteReader:
         data = self._f.read(n) if n > 0 else b""
         self.pos += len(data)
         if len(data) != n:
-            raise Truncated(f"stream ends after {self.pos} bytes, inside a {n}-byte read")
+            end = self.pos - len(data) + n
+            raise PastEnd(f"stream ends after {self.pos} bytes, inside a {n}-byte read", end)
         return data
 
     def read_byte(self) -> int | None:
@@ -71,11 +80,28 @@ class ByteReader:
             raise Truncated("stream ends inside a text argument")
         return line[:-1]
 
+    def text_line(self) -> bytes | Skipped:
+        """A protocol-0 string line; pickle.load accepts any length, so long ones are skipped."""
+        start = self.pos
+        line = self._f.readline(MAX_LINE + 1)
+        self.pos += len(line)
+        if line.endswith(b"\n"):
+            return line[:-1]
+        if len(line) <= MAX_LINE:
+            raise Truncated("stream ends inside a text argument")
+        while True:
+            chunk = self._f.readline(1 << 20)
+            self.pos += len(chunk)
+            if chunk.endswith(b"\n"):
+                return Skipped("str", self.pos - start - 1, start)
+            if not chunk:
+                raise Truncated("stream ends inside a text argument")
+
     def skip(self, n: int) -> None:
         if n <= 0:
             return
         if self.size is not None and self.pos + n > self.size:
-            raise Truncated(f"payload of {n} bytes runs past the end of the stream")
+            raise PastEnd(f"payload of {n} bytes runs past the end of the stream", self.pos + n)
         if self._seekable:
             self._f.seek(n, 1)
             self.pos += n
@@ -126,10 +152,12 @@ def _decimal(line: bytes) -> int | bool:
     text = line.rstrip(b"L").decode("ascii", "replace")
     if len(text) > 4300:
         raise OpcodeError("integer literal too long")
-    try:
-        return int(text)
-    except ValueError:
-        raise OpcodeError(f"bad integer literal {text[:40]!r}") from None
+    for base in (0, 10):  # _pickle's load_int: strtol(s, 0), then PyLong_FromString(s, 0)
+        try:
+            return int(text, base)
+        except ValueError:
+            continue
+    raise OpcodeError(f"bad integer literal {text[:40]!r}")
 
 
 def _long(data: bytes) -> int:
@@ -190,7 +218,8 @@ def _read_arg(r: ByteReader, arg: str, keep: int) -> object:
         data = _payload(r, n, "bytearray" if arg == "bytearray8" else "bytes", keep)
         return _text(data) if arg == "unicodestring8" else data
     if arg == "stringnl":
-        return _quoted(r.readline())
+        line = r.text_line()
+        return line if isinstance(line, Skipped) else _quoted(line)
     if arg == "stringnl_noescape":
         return _name_line(r)
     if arg == "stringnl_noescape_pair":
@@ -198,10 +227,12 @@ def _read_arg(r: ByteReader, arg: str, keep: int) -> object:
     if arg == "decimalnl_short" or arg == "decimalnl_long":
         return _decimal(r.readline())
     if arg == "floatnl":
+        line = r.text_line()  # pickle.load parses any length: float("1" * 70_000) is inf
         try:
-            return float(r.readline())
+            return 0.0 if isinstance(line, Skipped) else float(line)
         except ValueError:
             raise OpcodeError("bad float literal") from None
     if arg == "unicodestringnl":
-        return r.readline().decode("raw-unicode-escape", "replace")
+        line = r.text_line()
+        return line if isinstance(line, Skipped) else line.decode("raw-unicode-escape", "replace")
     raise OpcodeError(f"unknown argument type {arg}")  # pragma: no cover - table is fixed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import re
 from dataclasses import dataclass, field
 
 from mlsbom.analyzers.pickle_ops import Skipped
@@ -100,38 +99,6 @@ def evaluate_pure(ref: GlobalRef, args: object) -> str | bytes | None:
     if encoding in _ROT13:
         return codecs.encode(args[0], "rot13")
     return None
-
-
-_DTYPE_SIZE = re.compile(r"^[<>|=]?([a-zA-Z?])(\d*)")
-
-
-def joblib_layout(state: object) -> tuple[bool, int] | int | None:
-    """(aligned, nbytes) for a numeric array, -1 for an object array, None if unknown."""
-    if not isinstance(state, Box) or state.kind != "dict":
-        return None
-    shape, dtype = state.lookup("shape"), state.lookup("dtype")
-    if not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0 for n in shape):
-        return None
-    if not (isinstance(dtype, Call) and isinstance(dtype.args, tuple) and dtype.args):
-        return None
-    descr = dtype.args[0]
-    if not isinstance(descr, str):
-        return None
-    match = _DTYPE_SIZE.match(descr)
-    if match is None:
-        return None
-    kind, digits = match.group(1), match.group(2)
-    flags = dtype.state[7] if isinstance(dtype.state, tuple) and len(dtype.state) > 7 else 0
-    if kind == "O" or (isinstance(flags, int) and flags & 1):
-        return -1
-    itemsize = int(digits) if digits else 1
-    if kind == "U":
-        itemsize *= 4
-    count = 1
-    for n in shape:
-        count *= n
-    aligned = state.lookup("numpy_array_alignment_bytes") is not None
-    return aligned, count * itemsize
 
 
 TENSOR_REBUILDERS = frozenset(

@@ -8,15 +8,21 @@ Memory, opcodes, memo, marks and time are bounded.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
 import time
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from mlsbom.analyzers.pickle_machine import Machine
-from mlsbom.analyzers.pickle_ops import OPCODES, ByteReader, OpcodeError, Skipped, Truncated
+from mlsbom.analyzers.pickle_machine import LAST_RESORT, Machine
+from mlsbom.analyzers.pickle_ops import (
+    OPCODES,
+    ByteReader,
+    OpcodeError,
+    PastEnd,
+    Skipped,
+    Truncated,
+)
 from mlsbom.analyzers.pickle_values import Call, render, state_dict_shapes
 from mlsbom.config import Limits
 from mlsbom.facts import (
@@ -24,11 +30,14 @@ from mlsbom.facts import (
     GlobalRef,
     LimitExceeded,
     NestedPickle,
+    PickleGlobalMutation,
     PickleImport,
     PickleStream,
+    PickleUnresolved,
     TensorShapes,
 )
 
+_PERSID = frozenset(b"PQ")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -52,6 +61,8 @@ class PickleWalker:
     def __init__(self, limits: Limits, deadline: float) -> None:
         self.limits = limits
         self.deadline = deadline
+        # the clock is a last resort only: counted budgets (opcodes, memo, stack, bytes) decide
+        self.last_resort = deadline + (LAST_RESORT - 1) * limits.max_seconds
         self.opcodes_total = 0
         self.persistent_ids = 0
         self.stopped = False
@@ -60,6 +71,7 @@ class PickleWalker:
         self._facts: list[Fact] = []
         self._nest_depth = 0
         self.tensor_stream = "0"  # the stream whose result is the state dict
+        self.persistent_ok = False  # a loader with persistent_load reads this (torch)
 
     # ----------------------------------------------------------------- public API
     def walk_file(
@@ -75,6 +87,10 @@ class PickleWalker:
                 break
             complete += 1
         self.streams_complete = complete
+        if max_streams is None and complete == streams and not self.stopped:
+            more = reader.read_byte()
+            if more is not None and more in OPCODES:  # a loop of pickle.load calls reads on
+                self._facts.append(LimitExceeded("pickle-streams", streams, None, reader.pos - 1))
         return complete
 
     def walk_stream(self, reader: ByteReader, label: str, *, optional: bool = False) -> bool | None:
@@ -89,8 +105,10 @@ class PickleWalker:
                 if optional:
                     return None
                 raise Truncated("empty stream")
-            if optional and first not in OPCODES:
-                return None  # trailing bytes that are not a pickle: pickle.load never reads them
+            if optional and (first not in OPCODES or first in _PERSID):
+                # trailing bytes that are not a pickle ("PK" of an appended zip reads as PERSID,
+                # where pickle.load stops): pickle.load never runs anything from them
+                return None
             run.loop(first)
         except Truncated as exc:
             run.error(str(exc), reader.pos)
@@ -165,17 +183,29 @@ class PickleWalker:
             self._nest_depth -= 1
 
 
+def _sniff_run(
+    head: bytes, limits: Limits, speculative: bool = False
+) -> tuple[PickleWalker, Machine, OpcodeError | None]:
+    walker = PickleWalker(limits, time.monotonic() + 1.0)
+    reader = ByteReader(io.BytesIO(head), size=len(head))
+    run = Machine(walker, reader, "sniff")
+    run.speculative = speculative
+    first = reader.read_byte()
+    assert first is not None
+    try:
+        run.loop(first)
+    except OpcodeError as exc:
+        return walker, run, exc
+    except _Stop:
+        pass
+    return walker, run, None
+
+
 def looks_like_pickle(head: bytes, limits: Limits) -> bool:
     """Sniff: does `head` decode as the start of a pickle stream (any protocol)?"""
     if not head or head[0] not in OPCODES:
         return False
-    walker = PickleWalker(limits, time.monotonic() + 1.0)
-    reader = ByteReader(io.BytesIO(head), size=len(head))
-    run = Machine(walker, reader, "sniff")
-    first = reader.read_byte()
-    assert first is not None
-    with contextlib.suppress(OpcodeError, _Stop):
-        run.loop(first)
+    walker, run, _ = _sniff_run(head, limits)
     clean = not run.errors
     if run.done and not run.errors:
         return True
@@ -185,3 +215,55 @@ def looks_like_pickle(head: bytes, limits: Limits) -> bool:
     if walker._imports and names_ok and run.count >= 3:
         return True
     return clean and run.count >= 64
+
+
+def runs_code(walker: PickleWalker, run: Machine) -> bool:
+    """Would pickle.load call something (or finish) after importing, before it stops?
+
+    An import alone is not enough: a word list starting "cat\\ndog\\n" reads as GLOBAL too.
+    """
+    if any(isinstance(f, (PickleUnresolved, PickleGlobalMutation)) for f in walker._facts):
+        return True
+    records = walker._imports.values()
+    return bool(records) and (run.done or any(r.called for r in records))
+
+
+def head_verdict(head: bytes, size: int | None, limits: Limits) -> str:
+    """What the first stream of `head` tells a loader-minded sniff: "runs", "unsure" or "no".
+
+    "runs": pickle.load would import and call (or finish) within these bytes. "unsure": the
+    stream is consistent up to a length-prefixed value or frame that runs past the head but not
+    past the file: only the whole file can decide.
+    """
+    if not head or head[0] not in OPCODES:
+        return "no"
+    walker, run, exc = _sniff_run(head, limits, speculative=True)
+    if runs_code(walker, run):
+        return "runs"
+    if isinstance(exc, PastEnd) and len(head) < (size or 0) and exc.end <= (size or 0):
+        return "unsure"
+    return "no"
+
+
+def probe_file(f: BinaryIO, size: int | None, limits: Limits) -> bool:
+    """Whole-file decision where detection was unsure: is this a pickle a loader would accept?
+
+    Walks the first stream to its end or first error (bounded by the opcode budget): a loadable
+    pickle reaches STOP, or imports or calls something before it fails.
+    """
+    first = f.read(1)
+    if not first or first[0] not in OPCODES:
+        return False
+    walker = PickleWalker(limits, time.monotonic() + limits.max_seconds)
+    reader = ByteReader(f, start=1, size=size)
+    run = Machine(walker, reader, "probe")
+    run.speculative = True  # stop at the first error, as pickle.load does
+    try:
+        run.loop(first[0])
+    except OpcodeError:
+        pass
+    except _Stop:
+        return True  # a budget ran out on bytes pickle.load keeps reading: analyse, report it
+    if run.done and not run.errors and run.count >= 2:
+        return True
+    return runs_code(walker, run)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import BinaryIO, ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.inspect_hooks import merge, text_inspectors
+from mlsbom.analyzers.pickle_facts import Unscannable
+from mlsbom.analyzers.pickles import analyse_if_pickle
+from mlsbom.analyzers.protowire import Reader, WireError
 from mlsbom.facts import Fact, LimitExceeded
-from mlsbom.models import Format
+from mlsbom.models import ArtifactRef, Format
 
 MAX_INSPECTED_TEXT = 4 << 20  # model cards and similar; larger text is only inventoried
 
@@ -93,6 +98,9 @@ class TextAnalyzer:
         return Format.TEXT if is_text(head) else None
 
     def analyze(self, job: Job) -> Analysis:
+        as_pickle = analyse_if_pickle(job)  # protocol-0 pickles are text too
+        if as_pickle is not None:
+            return as_pickle
         name = job.ref.name
         facts = text_facts(name, job.head)
         if name.lower().endswith(".pth"):
@@ -125,10 +133,74 @@ class RepositoryAnalyzer:
 
 
 class UnknownAnalyzer:
+    """Bytes no sniff claimed: a pickle if the walker says so, else unscannable or inventoried."""
+
     formats: tuple[Format, ...] = (Format.UNKNOWN,)
 
     def sniff(self, head: bytes, hint: Hint) -> Format | None:
         return Format.UNKNOWN
 
     def analyze(self, job: Job) -> Analysis:
-        return Analysis()
+        as_pickle = analyse_if_pickle(job)
+        if as_pickle is not None:
+            return as_pickle
+        why = unscannable_reason(job.ref)
+        if why is None or _is_protobuf(job):
+            return Analysis()  # sentencepiece .model and other protobuf data: nothing runs
+        return Analysis([Unscannable(job.ref.name, why)])
+
+
+def _is_protobuf(job: Job) -> bool:
+    """Do the whole file's bytes parse as one protobuf message (bounded field count)?"""
+    if not job.size or job.size < 2:
+        return False
+    with job.source.open() as raw:
+        f: BinaryIO = raw
+        if not raw.seekable():  # archive members stream: small ones are read whole
+            if job.size > MAX_INSPECTED_TEXT:
+                return False
+            f = io.BytesIO(raw.read(job.size))
+        reader = Reader(f, job.size, job.deadline, budget=1_000_000)
+        try:
+            seen = sum(1 for _ in reader.fields(0, job.size))
+        except (WireError, TimeoutError):
+            return False
+    return seen > 0
+
+
+# names model loaders (torch.load, joblib.load, np.load, keras, onnx, gguf, …) are handed
+LOADER_EXTENSIONS = frozenset(
+    {".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".joblib", ".npy", ".npz", ".onnx"}
+    | {".keras", ".h5", ".hdf5", ".gguf", ".safetensors", ".data", ".model"}
+)
+_MODEL_FILES = re.compile(
+    r"^(config\.json|model_index\.json|.+\.(safetensors|bin|pt|pth|ckpt|onnx|gguf|h5|keras|pkl|joblib))$"
+)
+
+
+def _onnx_beside(path: str) -> bool:
+    stem = path[: -len(".data")]
+    return stem.lower().endswith(".onnx") and os.path.isfile(stem)
+
+
+def unscannable_reason(ref: ArtifactRef) -> str | None:
+    """Why bytes of no known format must not pass: a model loader would be handed them."""
+    name = ref.name
+    if name.startswith("."):
+        return None  # .DS_Store, .gitattributes and friends
+    ext = os.path.splitext(name)[1].lower()
+    if ext == ".data" and not ref.member_chain and _onnx_beside(ref.path):
+        return None  # ONNX external tensor data (model.onnx.data): raw bytes onnx reads
+    if ext in LOADER_EXTENSIONS:
+        return f"named {ext}, which model loaders open"
+    if ext or ref.member_chain:
+        return None
+    folder = os.path.dirname(ref.path) or "."
+    try:
+        with os.scandir(folder) as entries:
+            siblings = [e.name for _, e in zip(range(2000), entries, strict=False)]
+    except OSError:
+        return None
+    if any(_MODEL_FILES.match(s) for s in siblings if s != name):
+        return "no extension, inside a model folder"
+    return None

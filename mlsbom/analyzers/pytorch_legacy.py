@@ -12,6 +12,11 @@ MAGIC = b"\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
 _STREAMS = ("magic number", "protocol version", "system info", "object", "storage keys")
 
 
+# Skips: none. torch 2.x serialization.py `_legacy_load` unpickles exactly these five streams,
+# then reads each storage with `_set_from_file` (an 8-byte element count, then raw bytes) and
+# unpickles nothing after them; mlsbom walks the five pickles and stops, so no byte torch reads
+# as a pickle goes unwalked. The older tar layout (`legacy_load`: members sys_info, pickle,
+# tensors, storages) is a tar: the tar analyser hands each member to detection.
 class TorchLegacyAnalyzer:
     formats: tuple[Format, ...] = (Format.PYTORCH_LEGACY,)
 
