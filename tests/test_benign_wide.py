@@ -30,10 +30,7 @@ FILES = sorted(
     p for p in WIDE.rglob("*") if p.is_file() and p.suffix != ".txt" and USER not in p.parents
 )
 # Known gaps owned elsewhere, each naming the fix it waits for.
-KNOWN = {
-    "numpy-stringdtype.joblib*": "joblib stores StringDType arrays (dtype.hasobject) as an inline "
-    "pickle; pickle_values.joblib_layout does not yet size them (branch pk-attack)",
-}
+KNOWN: dict[str, str] = {}
 
 
 @cache

@@ -115,6 +115,9 @@ def final_attrs(state: object) -> dict[str, object] | None:
     return attrs
 
 
+_STRINGDTYPE_MODULES = frozenset({"numpy._core._internal", "numpy.core._internal"})
+
+
 @dataclass(frozen=True, slots=True)
 class _DType:
     itemsize: int
@@ -126,6 +129,10 @@ def dtype_of(value: object, depth: int = 0) -> _DType | None:
     if depth > 8 or not isinstance(value, Call) or not isinstance(value.func, Global):
         return None
     ref = value.func.ref
+    if ref.name == "_convert_to_stringdtype_kwargs" and ref.module in _STRINGDTYPE_MODULES:
+        # numpy 2 StringDType (numpy/_core/_internal.py): its `hasobject` is true, so joblib
+        # 1.6 `NumpyArrayWrapper.read` unpickles an inline array (walked, never skipped)
+        return _DType(16, True)
     if ref.name != "dtype" or ref.module not in _DTYPE_MODULES:
         return None
     args = value.args
