@@ -39,6 +39,7 @@ CLASS_RULES = {
     "skip": {"pickle-dangerous-import"},
     "external": {"pickle-external-file"},
     "unknown": {"pickle-unresolved", "limit-exceeded"},
+    "torch_bytes": {"pickle-dangerous-import"},  # the loader stays an import unless judged clean
 }
 
 

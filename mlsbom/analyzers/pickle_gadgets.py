@@ -31,7 +31,10 @@ if TYPE_CHECKING:
 
 GETATTR = GlobalRef("builtins", "getattr")
 PARTIALS = frozenset({GlobalRef("functools", "partial"), GlobalRef("_functools", "partial")})
-TRACKED = frozenset({GETATTR, *PARTIALS})
+# torch.storage._load_from_bytes(b): torch.load of `b`; judged by those bytes when they are
+# walked whole (PickleWalker.nested), as tensors pickled with pickle or joblib store them
+LOAD_FROM_BYTES = GlobalRef("torch.storage", "_load_from_bytes")
+TRACKED = frozenset({GETATTR, *PARTIALS, LOAD_FROM_BYTES})
 # how pickle rebuilds an instance of the class in its first argument (protocols 0-2)
 _INSTANCE_BUILDERS = frozenset(
     GlobalRef("copyreg", n) for n in ("_reconstructor", "__newobj__", "__newobj_ex__")

@@ -467,7 +467,8 @@ class Machine:
                 and data.args
             ):
                 data = data.args[0]
-            self.w.nested(data, ref, self.op_offset, self.label)
+            if self.w.nested(data, ref, self.op_offset, self.label):
+                self.gadgets.consumed(ref, opcode)  # judged by the bytes it loads
         self.gadgets.partial(ref, args, opcode)
         return Call(func, args, self.op_offset)
 

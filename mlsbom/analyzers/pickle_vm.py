@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import tarfile
 import time
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -30,6 +31,7 @@ from mlsbom.facts import (
     GlobalRef,
     LimitExceeded,
     NestedPickle,
+    ParseError,
     PickleGlobalMutation,
     PickleImport,
     PickleStream,
@@ -38,6 +40,8 @@ from mlsbom.facts import (
 )
 
 _PERSID = frozenset(b"PQ")
+LOAD_FROM_BYTES = GlobalRef("torch.storage", "_load_from_bytes")
+_LEGACY_TORCH_PICKLES = 5
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -165,22 +169,60 @@ class PickleWalker:
         if len(self._facts) < 10_000:
             self._facts.append(fact)
 
-    def nested(self, data: object, via: GlobalRef, offset: int, label: str) -> None:
+    def nested(self, data: object, via: GlobalRef, offset: int, label: str) -> bool:
+        """Walk bytes a nested loader deserialises. True only for `_load_from_bytes` bytes
+        walked whole and cleanly as torch reads them: that call is then judged by its content."""
         if isinstance(data, Skipped):
             self.add(LimitExceeded("nested-pickle-bytes", self.limits.max_kept_bytes, data.size))
-            return
+            return False
         if not isinstance(data, (bytes, bytearray)):
-            return
+            return False
         self.add(NestedPickle(via, offset, label, len(data)))
         if self._nest_depth >= self.limits.max_nested_pickles:
             self.add(LimitExceeded("nested-pickle-depth", self.limits.max_nested_pickles, None))
-            return
+            return False
         self._nest_depth += 1
         try:
+            if via == LOAD_FROM_BYTES:
+                return self._legacy_torch(bytes(data), f"{label}/nested@{offset}")
             inner = ByteReader(io.BytesIO(bytes(data)), size=len(data))
             self.walk_stream(inner, f"{label}/nested@{offset}")
+            return False
         finally:
             self._nest_depth -= 1
+
+    def _legacy_torch(self, data: bytes, label: str) -> bool:
+        """`torch.load(BytesIO(data), weights_only=False)` of what `Storage.__reduce__` writes.
+
+        Mirrors torch 2.13 `serialization._legacy_load` (non-tar): five pickles (magic number,
+        protocol, sys info, the object with persistent ids, storage keys), then raw storage
+        bytes torch copies without unpickling. A zip (`_is_zipfile`: local header magic) or a
+        tar would be read another way: never judged clean here.
+        """
+        reader = ByteReader(io.BytesIO(data), size=len(data))
+        before = len(self._facts)
+        saved, self.persistent_ok = self.persistent_ok, True
+        try:
+            complete = 0
+            for index in range(_LEGACY_TORCH_PICKLES):
+                if not self.walk_stream(reader, f"{label}/{index}"):
+                    break
+                complete += 1
+        finally:
+            self.persistent_ok = saved
+        failures = (ParseError, PickleUnresolved, LimitExceeded)
+        clean = not any(isinstance(f, failures) for f in self._facts[before:])
+        other_format = data[:4] == b"PK\x03\x04" or _is_tar(data)
+        return complete == _LEGACY_TORCH_PICKLES and clean and not other_format and not self.stopped
+
+
+def _is_tar(data: bytes) -> bool:
+    """Would `tarfile.open(fileobj=..., mode="r:")` (torch's legacy check) accept these bytes?"""
+    try:
+        tarfile.TarInfo.frombuf(data[:512], "utf-8", "surrogateescape")
+    except (tarfile.TarError, ValueError):
+        return False
+    return True
 
 
 def _sniff_run(
