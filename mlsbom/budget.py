@@ -79,6 +79,9 @@ class WorkBudget:
             raise self._stop("artifacts-per-file", self.limits.max_artifacts, self.artifacts)
 
 
+CHARGE_BYTES = 1 << 20  # the most a metered read produces before the budget is charged
+
+
 class _Counted(io.RawIOBase):
     """Counts the bytes read through it (the compressed side of a decompressor)."""
 
@@ -109,13 +112,20 @@ class _Metered(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
-        consumed = 0
-        if self._source is not None:
-            consumed, self._seen = self._source.count - self._seen, self._source.count
-        self._budget.inflate(len(data), consumed)
-        buffer[: len(data)] = data
-        return len(data)
+        """Fill `buffer` in pieces of at most CHARGE_BYTES, charging after each piece, so one
+        large read (a whole-file probe) overshoots the budget by one piece at most."""
+        filled = 0
+        while filled < len(buffer):
+            data = self._inner.read(min(len(buffer) - filled, CHARGE_BYTES))
+            consumed = 0
+            if self._source is not None:
+                consumed, self._seen = self._source.count - self._seen, self._source.count
+            self._budget.inflate(len(data), consumed)
+            if not data:
+                break
+            buffer[filled : filled + len(data)] = data
+            filled += len(data)
+        return filled
 
     def close(self) -> None:
         self._inner.close()

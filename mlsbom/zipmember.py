@@ -17,6 +17,7 @@ import struct
 import zlib
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from mlsbom.budget import CHARGE_BYTES
 from mlsbom.zipfmt import ZipEntry, ZipFormatError, ZipLimitError, _read_at
 
 if TYPE_CHECKING:
@@ -148,21 +149,28 @@ class MemberReader(io.RawIOBase):
         return b"", consumed
 
     def readinto(self, buffer: WriteableBuffer) -> int:
+        """Fill `buffer` in pieces of at most CHARGE_BYTES, charging the budget after each, so
+        one large read (a whole-member probe) overshoots the budget by one piece at most."""
         if self.closed:
             raise ValueError("read from a closed member")
         view = memoryview(buffer).cast("B")
-        n = min(len(view), self._out_left + 1, self._declared_left)
-        if n <= 0:
-            return 0
-        if self._codec is None:
-            data = self._raw(n)
-        else:
-            data, consumed = self._decoded(self._codec, n)
-            if self._budget is not None:
-                self._budget.inflate(len(data), consumed if self._count_input else 0)
-        if len(data) > self._out_left:
-            raise ZipLimitError(f"member expands beyond {self._max} bytes")
-        self._out_left -= len(data)
-        self._declared_left -= len(data)
-        view[: len(data)] = data
-        return len(data)
+        filled = 0
+        while filled < len(view):
+            n = min(len(view) - filled, CHARGE_BYTES, self._out_left + 1, self._declared_left)
+            if n <= 0:
+                break
+            if self._codec is None:
+                data = self._raw(n)
+            else:
+                data, consumed = self._decoded(self._codec, n)
+                if self._budget is not None:
+                    self._budget.inflate(len(data), consumed if self._count_input else 0)
+            if not data:
+                break
+            if len(data) > self._out_left:
+                raise ZipLimitError(f"member expands beyond {self._max} bytes")
+            self._out_left -= len(data)
+            self._declared_left -= len(data)
+            view[filled : filled + len(data)] = data
+            filled += len(data)
+        return filled
