@@ -10,6 +10,9 @@ The engine makes one `WorkBudget` per walked file and hands it to every analyser
   file's bytes, so all stop early; when the file's size is unknown, the compressed bytes the
   decompressors consumed stand in;
 - artefacts reached from the file (`max_artifacts`).
+The bytes a file's decompressors produced are recorded on it (`WorkDone`) and charged to a
+`ScanBudget` per target and per scan in walk order; when what is left could bind, the file is
+analysed with that `Allowance` (and not cached).
 Nesting depth and member counts stay structural checks in the engine (`_child_tasks`). Once
 spent, a budget stays spent: the engine analyses nothing more of that file and reports the
 limit once. Wall-clock deadlines (`Limits.max_seconds`) remain a last resort, reported as
@@ -21,7 +24,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, BinaryIO, cast
+from typing import TYPE_CHECKING, BinaryIO, ClassVar, cast
 
 from mlsbom.config import Limits
 from mlsbom.facts import Fact, LimitExceeded
@@ -38,6 +41,62 @@ class BudgetExceeded(SourceLimit):
     """The file's counted budget is spent (a SourceLimit: every reader already handles it)."""
 
 
+@dataclass(frozen=True, slots=True)
+class WorkDone(Fact):
+    """Bytes the decompressors produced for one walked file (scan and target budgets count it)."""
+
+    kind: ClassVar[str] = "work-done"
+    inflated: int
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """What is left of the target's or the scan's decompression budget, whichever is less."""
+
+    bytes: int
+    limit: str  # target-inflated-bytes | scan-inflated-bytes
+    maximum: int
+
+
+class ScanBudget:
+    """Decompressed bytes counted per target and per scan, in walk order.
+
+    Files are charged in walk order whatever order they were analysed in, so a scan gives the
+    same verdicts with `--jobs 1` and `--jobs N` and with or without the result cache: a file
+    whose recorded work exceeds what is left is analysed again with exactly that allowance.
+    """
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.scan_used = 0
+        self.target_used = 0
+
+    def begin_target(self) -> None:
+        self.target_used = 0
+
+    def allowance(self) -> Allowance:
+        lim = self.limits
+        target = lim.max_target_inflated_bytes - self.target_used
+        scan = lim.max_scan_inflated_bytes - self.scan_used
+        if target <= scan:
+            return Allowance(max(target, 0), "target-inflated-bytes", lim.max_target_inflated_bytes)
+        return Allowance(max(scan, 0), "scan-inflated-bytes", lim.max_scan_inflated_bytes)
+
+    def fits(self, results: list[ArtifactResult]) -> bool:
+        """Whether a file's results (made without an allowance) stay within what is left."""
+        return work_done(results) <= self.allowance().bytes
+
+    def charge(self, results: list[ArtifactResult]) -> None:
+        used = work_done(results)
+        self.scan_used += used
+        self.target_used += used
+
+
+def work_done(results: list[ArtifactResult]) -> int:
+    """The decompressed bytes one file's analysis recorded (its WorkDone fact)."""
+    return sum(f.inflated for r in results[:1] for f in r.facts if isinstance(f, WorkDone))
+
+
 @dataclass(slots=True)
 class WorkBudget:
     """Counters for one walked file; `spent` holds the first limit reached."""
@@ -48,6 +107,7 @@ class WorkBudget:
     consumed: int = 0
     artifacts: int = 0
     spent: LimitExceeded | None = None
+    allowance: Allowance | None = None  # what the target and the scan have left for this file
 
     def _stop(self, limit: str, maximum: int, value: int) -> BudgetExceeded:
         if self.spent is None:
@@ -67,6 +127,9 @@ class WorkBudget:
         lim = self.limits
         if self.inflated > lim.max_inflated_bytes:
             raise self._stop("inflated-bytes", lim.max_inflated_bytes, self.inflated)
+        left = self.allowance
+        if left is not None and self.inflated > left.bytes:
+            raise self._stop(left.limit, left.maximum, self.inflated)
         ratio = self.inflated // max(self.physical or self.consumed, 1)
         if self.inflated > lim.ratio_slack_bytes and ratio > lim.max_ratio:
             raise self._stop("compression-ratio", lim.max_ratio, ratio)

@@ -32,6 +32,8 @@ class Limits:
     # counted per walked file, all nesting levels together (budget.WorkBudget)
     max_inflated_bytes: int = 16 << 30  # bytes produced by decompressors
     ratio_slack_bytes: int = 16 << 20  # inflated bytes before max_ratio applies to the total
+    max_target_inflated_bytes: int = 64 << 30  # decompressed bytes, all files of one target
+    max_scan_inflated_bytes: int = 256 << 30  # decompressed bytes, all targets of one scan
 
 
 class Progress(Protocol):

@@ -16,7 +16,15 @@ from mlsbom.analyzers import BY_FORMAT
 from mlsbom.analyzers.archives import appended_zip
 from mlsbom.analyzers.base import Child, Hint, Job
 from mlsbom.analyzers.quiet import quiet_parsing
-from mlsbom.budget import WorkBudget, out_of_memory, wall_clock
+from mlsbom.budget import (
+    Allowance,
+    ScanBudget,
+    WorkBudget,
+    WorkDone,
+    out_of_memory,
+    wall_clock,
+    work_done,
+)
 from mlsbom.config import ScanConfig
 from mlsbom.detect import detect
 from mlsbom.facts import (
@@ -74,8 +82,9 @@ def scan(
     store = open_cache(config) if config.cache else None  # one fingerprint for all targets
     if config.progress is not None:
         config.progress.start(len(items), sum(i.size or 0 for i in items))
+    spend = ScanBudget(config.limits)
     for target, found in walked:
-        scanned = cross_file.check(_scan_items(found, config, rules, store), rules)
+        scanned = cross_file.check(_scan_items(found, config, rules, store, spend), rules)
         if target.startswith("hf://"):
             from mlsbom.hub.source import HubSource
             from mlsbom.hub.walk import summarise
@@ -99,18 +108,49 @@ def scan(
 
 
 def _scan_items(
-    items: list[WalkItem], config: ScanConfig, rules: RuleSet, store: ResultCache | None
+    items: list[WalkItem],
+    config: ScanConfig,
+    rules: RuleSet,
+    store: ResultCache | None,
+    spend: ScanBudget,
 ) -> list[ArtifactResult]:
     """Every artefact of one target's files, members included; local files in `config.jobs`
-    worker processes when there are several (the output is the same as with one)."""
+    worker processes when there are several (the output is the same as with one). The
+    target's and the scan's decompression budgets are charged in walk order either way."""
+    spend.begin_target()
     local = [i for i in items if i.source is None or isinstance(i.source, FileSource)]
     if config.jobs > 1 and len(local) > 1 and len(local) == len(items):
-        return _scan_parallel(items, config, rules, store)
+        done = _scan_parallel(items, config, rules, store)
+    else:
+        done = []
+        for item in items:
+            left = _allowance_for(item, config, spend)
+            done.append(_scan_file(item, config, rules, None if left else store, left))
+            spend.charge(done[-1])
+            _advance(config, item)
+        return [r for results in done for r in results]
     scanned = []
-    for item in items:
-        scanned.extend(_scan_file(item, config, rules, store))
-        _advance(config, item)
+    for item, results in zip(items, done, strict=True):
+        left = _allowance_for(item, config, spend)
+        if left is not None and work_done(results) > left.bytes:
+            results = _scan_file(item, config, rules, None, left)  # as a serial scan would
+        spend.charge(results)
+        scanned.extend(results)
     return scanned
+
+
+_PIECE_MARGIN = 8 << 20  # what a file's own budget may overshoot by (one read in flight)
+
+
+def _allowance_for(item: WalkItem, config: ScanConfig, spend: ScanBudget) -> Allowance | None:
+    """The target's or scan's remaining budget when it is less than the file's own can reach
+    (then it may bind, and the file is analysed with it and not cached); else None."""
+    lim = config.limits
+    own = lim.max_inflated_bytes
+    if item.size is not None:
+        own = min(own, max(lim.ratio_slack_bytes, (lim.max_ratio + 1) * item.size))
+    left = spend.allowance()
+    return left if left.bytes < own + _PIECE_MARGIN else None
 
 
 def _advance(config: ScanConfig, item: WalkItem) -> None:
@@ -119,24 +159,32 @@ def _advance(config: ScanConfig, item: WalkItem) -> None:
 
 
 def _scan_file(
-    item: WalkItem, config: ScanConfig, rules: RuleSet, store: ResultCache | None = None
+    item: WalkItem,
+    config: ScanConfig,
+    rules: RuleSet,
+    store: ResultCache | None = None,
+    allowance: Allowance | None = None,
 ) -> list[ArtifactResult]:
     """One walked file and its members (depth first), bounded by its WorkBudget; read through
     one pinned descriptor, checked for changes, cached with `store` (file_guard.py). Running out
     of address space anywhere in it (not only inside an analyser) is a limit on that file."""
     try:
         with quiet_parsing():  # detection, analysis and explanation alike
-            return scan_pinned(item, lambda i: _scan_members(i, config, rules), rules, store)
+            analyse = lambda i: _scan_members(i, config, rules, allowance)  # noqa: E731
+            return scan_pinned(item, analyse, rules, store)
     except MemoryError:
         return [out_of_memory(item.ref, item.size, config.limits, rules)]
 
 
-def _scan_members(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[ArtifactResult]:
+def _scan_members(
+    item: WalkItem, config: ScanConfig, rules: RuleSet, allowance: Allowance | None = None
+) -> list[ArtifactResult]:
     """Depth first; one WorkBudget counts the whole file's work. Once it is spent, nothing more
-    of the file is analysed and the limit is reported once (a `<remaining members>` marker)."""
+    of the file is analysed and the limit is reported once (a `<remaining members>` marker).
+    The bytes decompressed are recorded on the file (WorkDone) for the target and scan budgets."""
     results: list[ArtifactResult] = []
     pending = [_Task(item.ref, item.source, item.size, item.facts, preset=item.format)]
-    budget = WorkBudget(config.limits, item.size)
+    budget = WorkBudget(config.limits, item.size, allowance=allowance)
     while pending and budget.spent is None:
         task = pending.pop()
         try:
@@ -148,12 +196,15 @@ def _scan_members(item: WalkItem, config: ScanConfig, rules: RuleSet) -> list[Ar
         pending.extend(reversed(children))
     if budget.spent is not None:
         results.append(_capped(item.ref, budget.spent, rules))
+    if budget.inflated and results:
+        work = WorkDone(budget.inflated)
+        results[0] = dataclasses.replace(results[0], facts=(*results[0].facts, work))
     return results
 
 
 def _scan_parallel(
     items: list[WalkItem], config: ScanConfig, rules: RuleSet, store: ResultCache | None
-) -> list[ArtifactResult]:
+) -> list[list[ArtifactResult]]:
     """Files spread over `mlsbom._worker` processes (JSON over pipes, never pickle); a file
     whose worker fails is scanned here instead, so the output matches a single process."""
     import contextlib
@@ -214,7 +265,7 @@ def _scan_parallel(
     for n in range(len(items)):  # files no worker answered for are scanned here
         if n not in done:
             done[n] = _scan_file(items[n], config, rules, store)
-    return [r for n in range(len(items)) for r in done[n]]
+    return [done[n] for n in range(len(items))]
 
 
 def _with_digests(

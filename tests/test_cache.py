@@ -367,8 +367,8 @@ def test_file_changed_during_analysis_is_not_cached(
 ) -> None:
     original = engine._scan_members
 
-    def scan_then_write(item: object, config: object, rules: object) -> object:
-        results = original(item, config, rules)  # type: ignore[arg-type]
+    def scan_then_write(item: object, config: object, rules: object, *more: object) -> object:
+        results = original(item, config, rules, *more)  # type: ignore[arg-type]
         if str(getattr(item, "ref").path).endswith("evil.pkl"):
             with open(model / "evil.pkl", "ab") as f:
                 f.write(b"appended")

@@ -42,8 +42,8 @@ def budgets(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[WorkBudget]]:
     """Every WorkBudget the engine makes, to read what work it counted."""
     made: list[WorkBudget] = []
 
-    def recording(limits: Limits, physical: int | None = None) -> WorkBudget:
-        made.append(WorkBudget(limits, physical))
+    def recording(limits: Limits, physical: int | None = None, **kw: object) -> WorkBudget:
+        made.append(WorkBudget(limits, physical, **kw))  # type: ignore[arg-type]
         return made[-1]
 
     monkeypatch.setattr(engine, "WorkBudget", recording)
