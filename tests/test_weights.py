@@ -86,6 +86,20 @@ def test_gguf_string_lengths_are_bounded() -> None:
     assert [type(f).__name__ for f in facts] == ["ParseError"]
 
 
+def test_gguf_values_are_a_counted_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An array of many small strings stops at a counted limit, the same on any machine."""
+    from mlsbom.analyzers import gguf
+
+    monkeypatch.setattr(gguf, "MAX_VALUES", 1000)
+    items = b"".join(struct.pack("<Q", 1) + b"a" for _ in range(2000))
+    kv = struct.pack("<Q", 3) + b"arr" + struct.pack("<IIQ", 9, 8, 2000) + items
+    data = b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + kv
+    facts = GgufAnalyzer().analyze(_job(Format.GGUF, data)).facts
+    assert [(type(f).__name__, getattr(f, "limit", None)) for f in facts] == [
+        ("LimitExceeded", "gguf-values")
+    ]
+
+
 def test_onnx_external_locations() -> None:
     result = scan([str(FIXTURES / "weights" / "onnx" / "external_escape.onnx")], ScanConfig())
     ext = [f for f in result.artifacts[0].facts if isinstance(f, OnnxExternalData)]

@@ -25,6 +25,7 @@ MAX_TENSORS = 10_000_000
 MAX_STRING = 16 << 20  # one string value (chat templates are a few KB; vocab entries tiny)
 MAX_ARRAY = 1 << 32
 MAX_DIMS = 8
+MAX_VALUES = 20_000_000  # values read (array items included): a counted budget, not a clock
 _SCALARS = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
 _INTS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 7: "<?", 10: "<Q", 11: "<q"}
 GGML_TYPES = {
@@ -57,12 +58,17 @@ class _Truncated(Exception):
     pass
 
 
+class _TooManyValues(Exception):
+    pass
+
+
 class _Reader:
     def __init__(self, f: BinaryIO, version: int, deadline: float) -> None:
         self.f = f
         self.wide = version >= 2
         self.deadline = deadline
         self.pos = 0
+        self.values = 0
 
     def take(self, n: int) -> bytes:
         data = self.f.read(n)
@@ -98,8 +104,11 @@ class _Reader:
         return self.take(n).decode("utf-8", "replace")
 
     def value(self, vtype: int, keep: bool, depth: int = 0) -> object:
-        if time.monotonic() > self.deadline:
-            raise TimeoutError
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise _TooManyValues
+        if not self.values % 4096 and time.monotonic() > self.deadline:
+            raise TimeoutError  # last resort: the value count decides first
         if vtype in _SCALARS:
             raw = self.take(_SCALARS[vtype])
             if not keep:
@@ -152,6 +161,8 @@ class GgufAnalyzer:
                 facts.append(ParseError(f"GGUF {exc}", reader.pos))
             except ValueError as exc:
                 facts.append(ParseError(f"GGUF: {exc}", reader.pos))
+            except _TooManyValues:
+                facts.append(LimitExceeded("gguf-values", MAX_VALUES, None, reader.pos))
             except TimeoutError:
                 seconds = int(job.limits.max_seconds)
                 facts.append(LimitExceeded("seconds", seconds, None, reader.pos))

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.analyzers.protowire import LEN, MAX_DEPTH, Field, Reader, WireError
+from mlsbom.analyzers.protowire import (
+    FIELDS,
+    LEN,
+    MAX_DEPTH,
+    Field,
+    FieldBudget,
+    Reader,
+    WireError,
+)
 from mlsbom.facts import Fact, LimitExceeded, ParseError
 from mlsbom.loader_paths import path_problem
 from mlsbom.models import Format
@@ -246,6 +254,8 @@ class OnnxAnalyzer:
                         walk.function(field)
                     elif field.number == n["model.training_info"]:
                         walk.training_info(field)
+            except FieldBudget:
+                return Analysis([LimitExceeded("protobuf-fields", FIELDS)])
             except WireError as exc:
                 return Analysis([ParseError(f"ONNX: {exc}")])
             except TimeoutError:

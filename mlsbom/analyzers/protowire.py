@@ -30,10 +30,17 @@ class Field:
     length: int = 0
 
 
+FIELDS = 20_000_000  # protobuf fields visited per file: a counted budget, not a clock
+
+
+class FieldBudget(WireError):
+    """The counted field budget is spent: a limit, not a malformed file."""
+
+
 class Reader:
     """Bounded field iteration over `f`; `budget` caps the fields visited in total."""
 
-    def __init__(self, f: BinaryIO, size: int, deadline: float, budget: int = 20_000_000) -> None:
+    def __init__(self, f: BinaryIO, size: int, deadline: float, budget: int = FIELDS) -> None:
         self.f, self.size, self.deadline, self.budget = f, size, deadline, budget
 
     def _varint(self) -> int:
@@ -57,7 +64,7 @@ class Reader:
         while pos < end:
             self.budget -= 1
             if self.budget < 0:
-                raise WireError("too many protobuf fields")
+                raise FieldBudget("too many protobuf fields")
             if not self.budget % 4096 and time.monotonic() > self.deadline:
                 raise TimeoutError
             self.f.seek(pos)

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.analyzers.protowire import LEN, MAX_DEPTH, Field, Reader, WireError
+from mlsbom.analyzers.protowire import (
+    FIELDS,
+    LEN,
+    MAX_DEPTH,
+    Field,
+    FieldBudget,
+    Reader,
+    WireError,
+)
 from mlsbom.facts import Fact, LimitExceeded, ParseError
 from mlsbom.models import Format
 from mlsbom.rules import shipped_lists
@@ -109,6 +117,8 @@ class SavedModelAnalyzer:
                     for part in reader.message(field):
                         if part.number == META_GRAPH_DEF and part.wire == LEN:
                             walk.graph(part, 0)
+            except FieldBudget:
+                return Analysis([LimitExceeded("protobuf-fields", FIELDS)])
             except WireError as exc:
                 return Analysis([ParseError(f"SavedModel: {exc}")])
             except TimeoutError:
