@@ -22,7 +22,7 @@ from mlsbom.analyzers.plain import PthCode
 from mlsbom.analyzers.python_code import PythonLocalImports, mark_loader_imported
 from mlsbom.facts import Fact
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
-from mlsbom.project_code import is_loader_code
+from mlsbom.project_code import is_loader_code, memoised
 from mlsbom.remote_code import RemoteCode
 from mlsbom.rules import RuleSet
 
@@ -79,7 +79,8 @@ def loader_imported(top: list[ArtifactResult]) -> set[str]:
     pending += [p for p in by_path if posixpath.basename(p) in _IMPORTED_BY_NAME]
     # a file scanned without its config (a pre-commit hook hands over only what changed): the
     # configs beside it on disk decide, as they do for the hook's own filter
-    pending += [p for p in by_path if "://" not in p and is_loader_code(p)]
+    modules = memoised()  # each folder's configs read once, however many files it holds
+    pending += [p for p in by_path if "://" not in p and is_loader_code(p, modules)]
     found: set[str] = set()
     rounds = 0
     while pending and rounds < MAX_ROUNDS:

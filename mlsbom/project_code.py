@@ -11,9 +11,10 @@ decided from its bytes, never from its name.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from mlsbom.remote_code import AUTO_MAP_FILES, RemoteCode
 from mlsbom.remote_code import _inspect as inspect_config
@@ -22,7 +23,7 @@ _CONFIGS = (*sorted(AUTO_MAP_FILES), "model_index.json")
 _MAX_CONFIG_BYTES = 4 << 20
 
 
-def _modules(folder: str) -> set[str]:
+def config_modules(folder: str) -> set[str]:
     """Module paths (`pkg/mod.py`) the configs in `folder` make a loader import."""
     found: set[str] = set()
     for name in _CONFIGS:
@@ -40,20 +41,30 @@ def _modules(folder: str) -> set[str]:
     return found
 
 
-def is_loader_code(path: str) -> bool:
-    """True for a `.py` file a config beside it (or a diffusers pipeline above it) imports."""
+def is_loader_code(path: str, modules: Callable[[str], set[str]] = config_modules) -> bool:
+    """True for a `.py` file a config beside it (or a diffusers pipeline above it) imports.
+
+    `modules` reads a folder's configs; callers checking many files pass one memoised for the
+    run (`memoised()`), so each folder's configs are read once.
+    """
     folder, name = os.path.split(os.path.abspath(path))
-    if name in _modules(folder):
+    if name in modules(folder):
         return True
     parent, component = os.path.split(folder)
-    return f"{component}/{name}" in _modules(parent) or name in _modules(parent)
+    return f"{component}/{name}" in modules(parent) or name in modules(parent)
+
+
+def memoised() -> Callable[[str], set[str]]:
+    """`config_modules` remembered per folder, for one run over many files."""
+    return functools.cache(config_modules)
 
 
 def split_project_code(targets: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(targets to scan, project Python files left out); folders and hub targets are kept."""
     kept: list[str] = []
     skipped: list[str] = []
+    modules = memoised()
     for target in targets:
         script = target.endswith(".py") and os.path.isfile(target)
-        (skipped if script and not is_loader_code(target) else kept).append(target)
+        (skipped if script and not is_loader_code(target, modules) else kept).append(target)
     return tuple(kept), tuple(skipped)

@@ -4,6 +4,7 @@ dataflow with severity by loader, notebooks, `.pth` files, malformed configs."""
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from pathlib import Path
 
@@ -245,3 +246,37 @@ def test_config_and_pth_readers_never_raise(text: str) -> None:
 )
 def test_walk_value_never_raises(value: object) -> None:
     walk_value("modules.json", value)
+
+
+# A `.py` scanned alone (a pre-commit hook hands over only what changed) is loader code when a
+# config beside it on disk says so, in each of the places transformers and diffusers look.
+_PAYLOAD = "import os\nos.system('echo mlsbom-fixture')\n"
+
+
+@pytest.mark.parametrize(
+    ("config_path", "config", "module_path"),
+    [
+        ("config.json", {"auto_map": {"AutoModel": "modeling_x.X"}}, "modeling_x.py"),
+        (
+            "tokenizer_config.json",
+            {"auto_map": {"AutoTokenizer": ["tokenization_x.XTok", None]}},
+            "tokenization_x.py",
+        ),
+        ("model_index.json", {"unet": ["my_unet", "MyUNet"]}, "unet/my_unet.py"),
+    ],
+    ids=["config-auto-map", "tokenizer-auto-map", "diffusers-component"],
+)
+def test_module_scanned_alone_is_judged_by_the_config_on_disk(
+    tmp_path: Path, config_path: str, config: dict[str, object], module_path: str
+) -> None:
+    (tmp_path / config_path).write_text(json.dumps(config))
+    module = tmp_path / module_path
+    module.parent.mkdir(parents=True, exist_ok=True)
+    module.write_text(_PAYLOAD)
+    loud = {
+        f.rule_id for f in scan([str(module)], ScanConfig()).findings if f.severity >= Severity.HIGH
+    }
+    assert loud, module_path
+    (tmp_path / config_path).unlink()  # the same file with no config naming it: a script
+    quiet = scan([str(module)], ScanConfig()).findings
+    assert not [f for f in quiet if f.severity >= Severity.HIGH]
