@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mlsbom import engine, pinned, result_cache
+from mlsbom import analyse, pinned, result_cache
 from mlsbom._cli import cli
 from mlsbom.config import ScanConfig
 from mlsbom.engine import scan
@@ -81,7 +81,7 @@ def no_analysis(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*args: object) -> object:
         raise AssertionError("analysed although cached")
 
-    monkeypatch.setattr(engine, "_scan_members", fail)
+    monkeypatch.setattr(analyse, "_scan_members", fail)
 
 
 # --- the ordinary promises -------------------------------------------------------------------
@@ -105,7 +105,7 @@ def test_second_run_is_identical_and_served_from_the_cache(
     target = shutil.copytree(FIXTURES / "demo", tmp_path / "demo")
     first = json_scan(str(target), "--cache")
     assert first == json_scan(str(target))
-    monkeypatch.setattr(engine, "_scan_members", None)  # a second analysis would crash
+    monkeypatch.setattr(analyse, "_scan_members", None)  # a second analysis would crash
     assert json_scan(str(target), "--cache") == first
 
 
@@ -139,7 +139,7 @@ def test_touched_file_with_same_content_hits_by_content(
 ) -> None:
     first = json_scan(str(model), "--cache")
     os.utime(model / "evil.pkl", ns=(1, 1))
-    monkeypatch.setattr(engine, "_scan_members", None)
+    monkeypatch.setattr(analyse, "_scan_members", None)
     assert json_scan(str(model), "--cache") == first
 
 
@@ -365,7 +365,7 @@ def test_block_digests_catch_a_change_timestamps_miss(
 def test_file_changed_during_analysis_is_not_cached(
     model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = engine._scan_members
+    original = analyse._scan_members
 
     def scan_then_write(item: object, config: object, rules: object, *more: object) -> object:
         results = original(item, config, rules, *more)  # type: ignore[arg-type]
@@ -374,7 +374,7 @@ def test_file_changed_during_analysis_is_not_cached(
                 f.write(b"appended")
         return results
 
-    monkeypatch.setattr(engine, "_scan_members", scan_then_write)
+    monkeypatch.setattr(analyse, "_scan_members", scan_then_write)
     out = json_scan(str(model), "--cache")
     assert "file-changed" in rule_ids(out)
     assert lookup(model / "evil.pkl") is None

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from mlsbom import digests, engine, pinned
+from mlsbom import analyse, digests, pinned
 from mlsbom.config import ScanConfig
 from mlsbom.digests import Hasher, sha256_file
 from mlsbom.engine import scan
@@ -31,14 +31,14 @@ def rules_of(result: ScanResult) -> set[str]:
 
 
 def _after_analysis(monkeypatch: pytest.MonkeyPatch, change: Callable[[], None]) -> None:
-    original = engine._scan_members
+    original = analyse._scan_members
 
     def scan_then_change(*args: object) -> object:
         results = original(*args)  # type: ignore[arg-type]
         change()
         return results
 
-    monkeypatch.setattr(engine, "_scan_members", scan_then_change)
+    monkeypatch.setattr(analyse, "_scan_members", scan_then_change)
 
 
 @pytest.fixture()
@@ -91,7 +91,7 @@ def test_bytes_that_differ_between_two_reads_of_one_analysis(
     harmless = len(header).to_bytes(8, "little") + header
     path.write_bytes(harmless + b" " * (len(EVIL) + 10 - len(harmless)))
     monkeypatch.setattr(pinned, "KEEP", 0)  # every read goes back to the disk
-    original = engine._read_head
+    original = analyse._read_head
 
     def head_then_swap(source: object, n: int) -> bytes:
         head = original(source, n)  # type: ignore[arg-type]
@@ -99,7 +99,7 @@ def test_bytes_that_differ_between_two_reads_of_one_analysis(
         _keep_times(path, lambda: path.write_bytes(EVIL.ljust(size, b" ")))
         return head
 
-    monkeypatch.setattr(engine, "_read_head", head_then_swap)
+    monkeypatch.setattr(analyse, "_read_head", head_then_swap)
     monkeypatch.setattr(pinned, "identity_of", lambda st: (0, 0, st.st_size, 0, 0))  # coarse times
     result = scan([str(path)], ScanConfig())
     assert "file-changed" in rules_of(result)

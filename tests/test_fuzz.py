@@ -24,8 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mlsbom.analyse import analyse_file as _scan_file
 from mlsbom.config import Limits, ScanConfig
-from mlsbom.engine import _scan_file
 from mlsbom.facts import InternalError
 from mlsbom.models import ArtifactRef
 from mlsbom.rules import load_rules

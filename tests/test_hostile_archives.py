@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from mlsbom import engine
+from mlsbom import analyse
 from mlsbom.budget import WorkBudget
 from mlsbom.config import Limits, ScanConfig
 from mlsbom.engine import scan
@@ -46,7 +46,7 @@ def budgets(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[WorkBudget]]:
         made.append(WorkBudget(limits, physical, **kw))  # type: ignore[arg-type]
         return made[-1]
 
-    monkeypatch.setattr(engine, "WorkBudget", recording)
+    monkeypatch.setattr(analyse, "WorkBudget", recording)
     yield made
 
 
@@ -314,7 +314,7 @@ def test_memory_error_outside_an_analyser_is_a_limit(
     def boom(*args: object, **kwargs: object) -> object:
         raise MemoryError
 
-    monkeypatch.setattr(engine, "_scan_members", boom)
+    monkeypatch.setattr(analyse, "_scan_members", boom)
     result = scan([str(target)], ScanConfig())
     assert _limits(result) == {"memory"}
     assert {f.rule_id for f in result.findings} == {"limit-exceeded"}

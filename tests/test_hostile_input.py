@@ -91,7 +91,7 @@ def test_nested_zip_bomb_is_bounded(tmp_path: Path) -> None:
 
 def test_file_that_shrinks_while_scanned_is_a_finding(tmp_path: Path) -> None:
     """The walk saw a bigger file than the analyser reads (it changed in between)."""
-    from mlsbom.engine import _scan_file
+    from mlsbom.analyse import analyse_file as _scan_file
     from mlsbom.models import ArtifactRef
     from mlsbom.rules import load_rules
     from mlsbom.sources import FileSource

@@ -101,7 +101,7 @@ def test_signal_stops_the_scan_and_its_workers(
     busy_folder: Path, sig: signal.Signals, code: int
 ) -> None:
     proc = _start("scan", "--jobs", "2", str(busy_folder))
-    workers = _wait_for_children(proc, "mlsbom._worker", 2)
+    workers = _wait_for_children(proc, "mlsbom.executors.worker", 2)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
@@ -113,7 +113,7 @@ def test_ctrl_c_to_the_whole_process_group(busy_folder: Path, huge: Path, tmp_pa
     """A terminal's Ctrl-C signals the foreground group: one clean exit 130, no tracebacks."""
     bom = str(tmp_path / "bom.json")
     proc = _start("scan", "--jobs", "2", str(busy_folder), str(huge), "--sbom", bom)
-    children = _wait_for_children(proc, "mlsbom._worker", 2)
+    children = _wait_for_children(proc, "mlsbom.executors.worker", 2)
     children += _wait_for_children(proc, "hashlib", 1)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -125,7 +125,7 @@ def test_ctrl_c_to_the_whole_process_group(busy_folder: Path, huge: Path, tmp_pa
 def test_a_killed_scan_takes_its_workers_with_it(busy_folder: Path) -> None:
     """SIGKILL runs no exit handler: the kernel's parent-death signal ends the workers."""
     proc = _start("scan", "--jobs", "2", str(busy_folder))
-    workers = _wait_for_children(proc, "mlsbom._worker", 2)
+    workers = _wait_for_children(proc, "mlsbom.executors.worker", 2)
     proc.kill()
     proc.wait(timeout=60)
     assert _all_gone(workers)
