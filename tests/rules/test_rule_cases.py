@@ -40,7 +40,7 @@ CASE_KEYS = {"target", "args", "policy", "fifos"}
 
 # Rules no scan through the CLI can trigger on purpose: judged from a hand-made fact instead.
 # (positive facts, near-miss facts, why there is no case folder)
-_CLEAN = FormatDetected(Format.JSON, False, False, False)
+_CLEAN = FormatDetected(format=Format.JSON.value, runs_code=False, parent_runs_code=False)
 EXEMPT: dict[str, tuple[tuple[Fact, ...], tuple[Fact, ...], str]] = {
     "internal-error": (
         (_CLEAN, InternalError("ValueError: boom")),
