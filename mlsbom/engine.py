@@ -68,6 +68,7 @@ def scan(
 ) -> ScanResult:
     """Scan every target; a missing target raises TargetError before anything is scanned."""
     began = began or start(targets, config)
+    targets = began.targets  # each once, as walked
     rules = rules or load_rules()
     walked, files = began.walked, began.files
     items = [item for _, found in walked for item in found]

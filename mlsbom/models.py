@@ -91,13 +91,25 @@ _CODE_FORMATS = frozenset(
 
 @dataclass(frozen=True, slots=True, order=True)
 class ArtifactRef:
-    """Where an artefact lives: a file path (as displayed) and the members leading into it."""
+    """Where an artefact lives: a file path (as displayed), the members leading into it, and
+    the scan target it was reached from, exactly as given (`""`: no target, e.g. a policy file).
+
+    `path` starts with the target for files walked from it, but which target an artefact
+    belongs to is `target`, never a guess from the path: targets may overlap or repeat a
+    prefix (`models` and `models/a`), and an HF cache target is walked at its snapshot.
+    The target comes last, so refs sort by path and member chain as they are displayed.
+    """
 
     path: str
     member_chain: tuple[str, ...] = ()
+    target: str = ""
 
     def child(self, member: str) -> ArtifactRef:
-        return ArtifactRef(self.path, (*self.member_chain, member))
+        return ArtifactRef(self.path, (*self.member_chain, member), self.target)
+
+    def parent(self, depth: int) -> ArtifactRef:
+        """The container `depth` members deep on the way to this artefact (0: the file)."""
+        return ArtifactRef(self.path, self.member_chain[:depth], self.target)
 
     @property
     def display(self) -> str:

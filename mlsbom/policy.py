@@ -162,11 +162,10 @@ def _license_facts(result: ScanResult, policy: Policy) -> dict[ArtifactRef, list
 
     out: dict[ArtifactRef, list[Fact]] = {}
     for target in result.targets:
-        base = target.rstrip("/")
         cards = [
             (art.ref, fact)
             for art in result.artifacts
-            if art.ref.path in (target, base) or art.ref.path.startswith(base + "/")
+            if art.ref.target == target
             for fact in art.facts
             if isinstance(fact, ModelCardInfo)
         ]
@@ -176,11 +175,11 @@ def _license_facts(result: ScanResult, policy: Policy) -> dict[ArtifactRef, list
         if declared is None:
             if policy.licenses_allowed is not None:
                 fact: Fact = LicenseNotAllowed("unknown", "no licence declared in a model card")
-                out.setdefault(ref or ArtifactRef(target), []).append(fact)
+                out.setdefault(ref or ArtifactRef(target, target=target), []).append(fact)
             continue
         reason = _license_verdict(declared, policy)
         if reason:
-            out.setdefault(ref or ArtifactRef(target), []).append(
+            out.setdefault(ref or ArtifactRef(target, target=target), []).append(
                 LicenseNotAllowed(declared, reason)
             )
     return out
@@ -250,7 +249,7 @@ def rollup(result: ScanResult) -> dict[ArtifactRef, Severity | None]:
             continue
         chain = art.ref.member_chain
         for k in range(len(chain) + 1):
-            ref = ArtifactRef(art.ref.path, chain[:k])
+            ref = art.ref.parent(k)
             current = worst.get(ref)
             if ref in worst and (current is None or sev > current):
                 worst[ref] = sev

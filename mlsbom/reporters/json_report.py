@@ -60,6 +60,7 @@ def artifact_dict(
         "path": art.ref.path,
         "member_chain": list(art.ref.member_chain),
         "display": art.ref.display,
+        "target": art.ref.target,
         "format": art.format.value,
         "size": art.size,
         "verdict": verdict_,

@@ -89,16 +89,12 @@ class ModelFacts:
         return f"{self.ref}/file/{relative_path(art_path, self.target)}"
 
 
-def _under(path: str, target: str) -> bool:
-    base = target.rstrip("/")
-    return path in (target, base) or path.startswith(base + "/")
-
-
 def gather(result: ScanResult) -> list[ModelFacts]:
     """Split artefacts by target and pick out the provenance facts."""
     models = [ModelFacts(t, identify(t)) for t in result.targets]
+    by_target = {m.target: m for m in reversed(models)}  # a repeated target: its first model
     for art in result.artifacts:
-        model = next((m for m in models if _under(art.ref.path, m.target)), None)
+        model = by_target.get(art.ref.target)
         if model is None:
             continue
         (model.members if art.ref.member_chain else model.files).append(art)
