@@ -6,6 +6,7 @@ Strings are exact, except bytes of a name that are not UTF-8: they are written a
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 from collections import Counter
 
@@ -21,6 +22,8 @@ SCHEMA_VERSION = 1
 def _plain(value: object) -> object:
     if isinstance(value, GlobalRef):
         return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return value

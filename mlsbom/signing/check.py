@@ -1,8 +1,8 @@
 """Check the signatures found in a scan target: model.sig over a folder or file, detached bundles.
 
-Each signature file ends as one `SignatureCheck` fact (status: verified, untrusted, unchecked,
-invalid or malformed) plus a `SignatureFileMismatch` per file that differs from what was signed;
-`SignatureMissing` when the policy requires a signature and none verifies.
+Each signature file ends as one `SignatureCheck` fact (its `SignatureStatus`) plus a
+`SignatureFileMismatch` per file that differs from what was signed; `SignatureMissing` when the
+policy requires a signature and none verifies.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mlsbom.digests import Hasher, sha256_file
 from mlsbom.facts import Fact
+from mlsbom.models import SignatureStatus
 from mlsbom.regular_file import read_regular, regular_fd
 from mlsbom.signing.envelope import BundleError, Envelope, parse_bundle
 from mlsbom.signing.manifest import (
@@ -40,7 +41,7 @@ class SignatureCheck(Fact):
     """The outcome of verifying one signature file."""
 
     kind: ClassVar[str] = "signature"
-    status: str  # verified | untrusted | unchecked | invalid | malformed | mismatch
+    status: SignatureStatus
     material: str  # keyless | public-key | certificate-chain | unknown
     signer: str
     issuer: str
@@ -52,14 +53,13 @@ class SignatureCheck(Fact):
     @property
     def intact(self) -> bool:
         """Valid, trusted, and every file is as signed."""
-        return self.status == "verified" and self.differ == 0
+        return self.status is SignatureStatus.VERIFIED and self.differ == 0
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> SignatureStatus:
         """One word for reports: the status, or `mismatch` when files differ."""
-        return (
-            "mismatch" if self.differ and self.status in ("verified", "mismatch") else self.status
-        )
+        valid = self.status in (SignatureStatus.VERIFIED, SignatureStatus.MISMATCH)
+        return SignatureStatus.MISMATCH if self.differ and valid else self.status
 
     @property
     def signed_by(self) -> str:
@@ -87,7 +87,9 @@ class SignatureMissing(Fact):
     reason: str
 
 
-def _failed(status: str, covers: Path, detail: object, material: str = "unknown") -> list[Fact]:
+def _failed(
+    status: SignatureStatus, covers: Path, detail: object, material: str = "unknown"
+) -> list[Fact]:
     return [SignatureCheck(status, material, "", "", str(covers), 0, 0, str(detail)[:300])]
 
 
@@ -123,7 +125,7 @@ def check_model_sig(
     try:
         env = parse_bundle(read_regular(sig))
     except (BundleError, OSError) as exc:
-        return _failed("malformed", root, exc)
+        return _failed(SignatureStatus.MALFORMED, root, exc)
     from mlsbom.signing.errors import SignatureError
 
     try:
@@ -137,9 +139,11 @@ def check_model_sig(
         ignore = model_relative(root, policy.ignore_paths)
         result = compare(manifest, root, sig, known, ignore)
     except ManifestError as exc:
-        return _failed("malformed", root, exc, env.material)
+        return _failed(SignatureStatus.MALFORMED, root, exc, env.material)
     except OSError as exc:
-        return _failed("malformed", root, f"cannot read the model: {exc}", env.material)
+        return _failed(
+            SignatureStatus.MALFORMED, root, f"cannot read the model: {exc}", env.material
+        )
     name = str(sig)
     mismatches: list[Fact] = [
         *(SignatureFileMismatch(f, "changed", name) for f in result.changed),
@@ -157,22 +161,22 @@ def check_detached(
     name = str(bundle_path)
     if not artifact.is_file():
         missing = SignatureFileMismatch(artifact.name, "missing", name)
-        return [SignatureCheck("invalid", "unknown", "", "", str(artifact), 0, 1,
+        return [SignatureCheck(SignatureStatus.INVALID, "unknown", "", "", str(artifact), 0, 1,
                                "the signed file is missing"), missing]  # fmt: skip
     try:
         env = parse_bundle(read_regular(bundle_path))
         digest = bytes.fromhex(known or sha256_file(artifact))
     except (BundleError, OSError) as exc:
-        return _failed("malformed", artifact, exc)
+        return _failed(SignatureStatus.MALFORMED, artifact, exc)
     from mlsbom.signing.errors import SignatureError
 
     try:
         verified = _verify(env, policy, digest)
     except SignatureError as exc:
-        if exc.status == "mismatch" or "message digest mismatch" in str(exc).lower():
+        if exc.status is SignatureStatus.MISMATCH or "message digest mismatch" in str(exc).lower():
             changed = SignatureFileMismatch(artifact.name, "changed", name)
             check = SignatureCheck(
-                "mismatch", env.material, "", "", str(artifact), 0, 1, str(exc)[:300]
+                SignatureStatus.MISMATCH, env.material, "", "", str(artifact), 0, 1, str(exc)[:300]
             )
             return [check, changed]
         return _failed(exc.status, artifact, exc, env.material)
@@ -195,7 +199,7 @@ def check_signature(
     try:
         env = parse_bundle(read_regular(sig))
     except (BundleError, OSError) as exc:
-        return _failed("malformed", covers, exc)
+        return _failed(SignatureStatus.MALFORMED, covers, exc)
     if env.payload is not None and _is_model_signing(env.payload):
         return check_model_sig(sig, covers, policy, known)
     sha = (known or {}).get(".") if covers.is_file() else None
