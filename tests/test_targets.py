@@ -142,3 +142,26 @@ def test_serialised_results_keep_the_target() -> None:
     legacy = dump([ArtifactResult(ArtifactRef("x"), Format.PICKLE, 3, (), ())])
     del legacy[0]["ref"]["target"]
     assert load_results(legacy)[0].ref == ArtifactRef("x", (), "")
+
+
+def test_signature_properties_do_not_depend_on_how_the_target_is_spelt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A signature's `covers` is a file system path (`Path(target)`: `./m/` is `m`), an
+    artefact's path is displayed as the target was given: they are compared as paths."""
+    repo = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(repo)
+    folder = "fixtures/signing_interop/generated/v0.2.0-key"
+
+    def statuses(target: str) -> dict[str, list[str]]:
+        code, out, err = run("sbom", "--no-policy", target)
+        assert code == 0, err
+        files = json.loads(out)["metadata"]["component"]["components"]
+        return {
+            c["name"]: [p["value"] for p in c["properties"] if p["name"].startswith("mlsbom:sig")]
+            for c in files
+        }
+
+    plain = statuses(folder)
+    assert plain["signme-1"] == plain["sub/weights.bin"] == ["unchecked"]
+    assert statuses(f"./{folder}/") == statuses(f"{folder}//") == plain

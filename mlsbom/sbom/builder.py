@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import PurePath
 
 from cyclonedx.contrib.hash.factories import HashTypeFactory
 from cyclonedx.contrib.license.factories import LicenseFactory
@@ -182,12 +183,13 @@ def _claim_status(claimed: str | None, actual: str | None) -> str | None:
 def signature_properties(model: ModelFacts, art: ArtifactResult) -> list[tuple[str, object]]:
     """How the signatures over this file judged it (and, for a signature file, its result)."""
     out: list[tuple[str, object]] = []
+    where = PurePath(art.ref.path)  # a display path, compared as the file system path it names
     for check, problems in model.signatures:
-        covers = check.covers.rstrip("/")
-        if art.ref.path == covers:
+        covers = PurePath(check.covers)  # built from Path(target): `./m/` is `m`
+        if where == covers:
             rel = art.ref.name
-        elif art.ref.path.startswith(covers + "/"):
-            rel = art.ref.path[len(covers) + 1 :]
+        elif covers in where.parents:
+            rel = where.relative_to(covers).as_posix()
         else:
             continue
         status = problems.get(rel, check.status)
