@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import fnmatch
 import re
 from collections.abc import Mapping
@@ -256,8 +257,19 @@ def rollup(result: ScanResult) -> dict[ArtifactRef, Severity | None]:
     return worst
 
 
-def verdict(worst: Severity | None, decision: Decision) -> str:
+class Verdict(str, enum.Enum):
+    """An artefact's standing under the gate, with its members rolled up into it."""
+
+    FAIL = "fail"  # an active finding at or above `fail_on`
+    WARN = "warn"  # active findings, all below the gate
+    PASS = "pass"  # noqa: S105 - no active finding (not a password)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def verdict(worst: Severity | None, decision: Decision) -> Verdict:
     """`fail`, `warn` (findings below the gate) or `pass`, from a rolled-up severity."""
     if worst is None:
-        return "pass"
-    return "fail" if worst >= decision.fail_on else "warn"
+        return Verdict.PASS
+    return Verdict.FAIL if worst >= decision.fail_on else Verdict.WARN

@@ -13,7 +13,7 @@ from collections import Counter
 from mlsbom import __version__
 from mlsbom.facts import Fact, GlobalRef
 from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
-from mlsbom.policy import Decision, rollup, verdict
+from mlsbom.policy import Decision, Verdict, rollup, verdict
 from mlsbom.reporters.escape import json_tree
 
 SCHEMA_VERSION = 1
@@ -57,7 +57,7 @@ def finding_dict(f: Finding, decision: Decision | None = None) -> dict[str, obje
 
 
 def artifact_dict(
-    art: ArtifactResult, verdict_: str, decision: Decision | None = None
+    art: ArtifactResult, verdict_: Verdict, decision: Decision | None = None
 ) -> dict[str, object]:
     return {
         "path": art.ref.path,
@@ -66,7 +66,7 @@ def artifact_dict(
         "target": art.ref.target,
         "format": art.format.value,
         "size": art.size,
-        "verdict": verdict_,
+        "verdict": verdict_.value,
         "findings": [finding_dict(f, decision) for f in art.findings],
         "facts": [fact_dict(f) for f in art.facts],
         "explanation": art.explanation,

@@ -49,7 +49,7 @@ from mlsbom.provenance import (
     ShardIndexInfo,
 )
 from mlsbom.sbom.identity import ModelIdentity, hub_id, identify
-from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch
+from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch, SignatureFileProblem
 
 _SEVERITY = {
     Severity.INFO: VulnerabilitySeverity.INFO,
@@ -74,7 +74,9 @@ class ModelFacts:
     shard_indexes: list[ShardIndexInfo] = field(default_factory=list)
     problems: list[ProvenanceProblem] = field(default_factory=list)
     extra: list[Fact] = field(default_factory=list)
-    signatures: list[tuple[SignatureCheck, dict[str, str]]] = field(default_factory=list)
+    signatures: list[tuple[SignatureCheck, dict[str, SignatureFileProblem]]] = field(
+        default_factory=list
+    )
     hub: HubRepository | None = None
     ref: str = ""  # the model's bom-ref: from its identity, unique within the BOM
 

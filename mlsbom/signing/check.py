@@ -7,6 +7,7 @@ policy requires a signature and none verifies.
 
 from __future__ import annotations
 
+import enum
 import glob
 import json
 import os
@@ -67,13 +68,24 @@ class SignatureCheck(Fact):
         return f"{self.signer} ({self.issuer})" if self.issuer else self.signer
 
 
+class SignatureFileProblem(str, enum.Enum):
+    """How a file differs from what a signature covers."""
+
+    CHANGED = "changed"  # its digest is not the signed one
+    MISSING = "missing"  # signed, but not on disk
+    EXTRA = "extra"  # on disk, but not signed
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True, slots=True)
 class SignatureFileMismatch(Fact):
     """A file that differs from what the signature covers."""
 
     kind: ClassVar[str] = "signature-file"
     file: str
-    problem: str  # changed | missing | extra
+    problem: SignatureFileProblem
     signature: str
 
 
@@ -146,9 +158,9 @@ def check_model_sig(
         )
     name = str(sig)
     mismatches: list[Fact] = [
-        *(SignatureFileMismatch(f, "changed", name) for f in result.changed),
-        *(SignatureFileMismatch(f, "missing", name) for f in result.missing),
-        *(SignatureFileMismatch(f, "extra", name) for f in result.extra),
+        *(SignatureFileMismatch(f, SignatureFileProblem.CHANGED, name) for f in result.changed),
+        *(SignatureFileMismatch(f, SignatureFileProblem.MISSING, name) for f in result.missing),
+        *(SignatureFileMismatch(f, SignatureFileProblem.EXTRA, name) for f in result.extra),
     ]
     what = f"{manifest.method}/{manifest.hash_type} manifest of {len(manifest.resources)} entries"
     return _checked(verified, env, root, len(result.covered), mismatches, what)
@@ -160,7 +172,7 @@ def check_detached(
     """Verify a detached Sigstore bundle (`FILE.sigstore.json`) over FILE (`known`: its sha256)."""
     name = str(bundle_path)
     if not artifact.is_file():
-        missing = SignatureFileMismatch(artifact.name, "missing", name)
+        missing = SignatureFileMismatch(artifact.name, SignatureFileProblem.MISSING, name)
         return [SignatureCheck(SignatureStatus.INVALID, "unknown", "", "", str(artifact), 0, 1,
                                "the signed file is missing"), missing]  # fmt: skip
     try:
@@ -174,7 +186,7 @@ def check_detached(
         verified = _verify(env, policy, digest)
     except SignatureError as exc:
         if exc.status is SignatureStatus.MISMATCH or "message digest mismatch" in str(exc).lower():
-            changed = SignatureFileMismatch(artifact.name, "changed", name)
+            changed = SignatureFileMismatch(artifact.name, SignatureFileProblem.CHANGED, name)
             check = SignatureCheck(
                 SignatureStatus.MISMATCH, env.material, "", "", str(artifact), 0, 1, str(exc)[:300]
             )
@@ -182,7 +194,7 @@ def check_detached(
         return _failed(exc.status, artifact, exc, env.material)
     mismatches: list[Fact] = []
     if env.payload is not None and digest.hex() not in _subject_digests(env.payload):
-        mismatches.append(SignatureFileMismatch(artifact.name, "changed", name))
+        mismatches.append(SignatureFileMismatch(artifact.name, SignatureFileProblem.CHANGED, name))
     what = f"detached bundle over {artifact.name}"
     return _checked(verified, env, artifact, 1 - len(mismatches), mismatches, what)
 

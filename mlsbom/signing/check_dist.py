@@ -9,7 +9,7 @@ from mlsbom.digests import sha256_file
 from mlsbom.facts import Fact
 from mlsbom.models import SignatureStatus
 from mlsbom.regular_file import read_regular
-from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch
+from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch, SignatureFileProblem
 from mlsbom.signing.errors import SignatureError
 from mlsbom.signing.signers import SignerPolicy
 
@@ -26,7 +26,7 @@ def check_attestation(
     from mlsbom.signing.verify import production_root
 
     if not dist.is_file():
-        missing = SignatureFileMismatch(dist.name, "missing", str(att_path))
+        missing = SignatureFileMismatch(dist.name, SignatureFileProblem.MISSING, str(att_path))
         return [
             *_failed(SignatureStatus.INVALID, dist, "the attested distribution is missing"),
             missing,
@@ -46,7 +46,8 @@ def check_attestation(
         except SignatureError as exc:
             facts += _failed(exc.status, dist, str(exc))
             if "sha256 differs" in str(exc):
-                facts.append(SignatureFileMismatch(dist.name, "changed", str(att_path)))
+                changed = SignatureFileProblem.CHANGED
+                facts.append(SignatureFileMismatch(dist.name, changed, str(att_path)))
             continue
         kind = r.predicate_type.rstrip("/").rsplit("/", 2)
         what = f"PEP 740 {'/'.join(kind[-2:])} attestation over {dist.name}"
