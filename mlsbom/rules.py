@@ -273,7 +273,7 @@ def _conditions(
                 expanded.extend(lists[v[1:]])
             else:
                 expanded.append(v)
-        if name in ("target", "via"):
+        if _field_type(kind, name) is GlobalRef:  # a pickle global, not any field named `target`
             try:
                 expanded = [GlobalPattern.parse(str(v)) for v in expanded]
             except ValueError as exc:
@@ -283,13 +283,20 @@ def _conditions(
     return tuple(out)
 
 
-def _enum_type(kind: type[Fact], name: str) -> type[enum.Enum] | None:
-    """The enum a fact field is annotated with (a plain name in the fact's module), else None;
-    read from the annotation text, as resolving every fact's hints costs start-up time."""
+def _field_type(kind: type[Fact], name: str) -> object:
+    """A fact field's annotation, resolved when it is a plain name in the fact's module; read
+    from the annotation text, as resolving every fact's hints costs start-up time."""
     field = next((f for f in dataclasses.fields(kind) if f.name == name), None)
     tp = field.type if field is not None else None
+    if tp == "GlobalRef":
+        return GlobalRef
     if isinstance(tp, str):
-        tp = getattr(sys.modules.get(kind.__module__), tp, None)
+        return getattr(sys.modules.get(kind.__module__), tp, tp)
+    return tp
+
+
+def _enum_type(kind: type[Fact], name: str) -> type[enum.Enum] | None:
+    tp = _field_type(kind, name)
     return tp if isinstance(tp, type) and issubclass(tp, enum.Enum) else None
 
 

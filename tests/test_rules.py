@@ -146,3 +146,20 @@ def test_signature_rules_judge_the_status_enum() -> None:
         assert ids == ([f"signature-{status}"] if status.value in expected else []), status
         for f in rules.judge([check], ArtifactRef("m")):
             assert "SignatureStatus" not in f.message
+
+
+def test_global_patterns_follow_the_field_type_not_its_name(tmp_path: Path) -> None:
+    """`target` is a pickle global on pickle-import but a link's target on symlink-outside-root
+    (and the scan target on signature-missing): only a GlobalRef field takes `module:name`."""
+    from mlsbom.facts import SymlinkOutsideRoot
+
+    body = (
+        _GOOD.replace('"pickle-import"', '"symlink-outside-root"')
+        + "[match]\ntarget = { in = ['/etc/*'] }\n"
+    )
+    rules = load_rules(_write_rules(tmp_path, body))
+    hits = rules.judge([SymlinkOutsideRoot("/etc/passwd")], ArtifactRef("x"))
+    assert [f.rule_id for f in hits] == ["r-one"]
+    assert rules.judge([SymlinkOutsideRoot("/home/x")], ArtifactRef("x")) == []
+    shipped = load_rules().by_id["pickle-dangerous-import"]
+    assert all(isinstance(p, GlobalPattern) for c in shipped.conditions for p in c.values)
