@@ -138,7 +138,8 @@ def relative_path(path: str, target: str) -> str:
     return path[len(base) + 1 :] if path.startswith(base + "/") else path.rsplit("/", 1)[-1]
 
 
-def _verdict(arts: Sequence[ArtifactResult]) -> str:
+def _worst_label(arts: Sequence[ArtifactResult]) -> str:
+    """`pass` or the worst active severity: the BOM's `verdict` (not pass/warn/fail)."""
     worst = max((a.worst for a in arts if a.worst is not None), default=None)
     return "pass" if worst is None else worst.label
 
@@ -154,7 +155,7 @@ def _file_component(
                 ("dtypes", ",".join(fact.dtypes)),
                 ("parameters", fact.parameters),
             ]
-    props += [("members", len(members) or None), ("verdict", _verdict([art, *members]))]
+    props += [("members", len(members) or None), ("verdict", _worst_label([art, *members]))]
     for fact in art.facts:
         if isinstance(fact, HubFile):  # what the hub claims; verified only when hashed here
             props += [
@@ -292,7 +293,7 @@ def _model_component(model: ModelFacts, files: list[Component]) -> tuple[Compone
             ("hub:security-status", hub.security),
             ("hub:bytes-read", f"{hub.bytes_read} of {hub.total_bytes}"),
         ]
-    props.append(("verdict", _verdict([*model.files, *model.members])))
+    props.append(("verdict", _worst_label([*model.files, *model.members])))
     author = model.hub.author if model.hub is not None and model.hub.author else None
     author = author or (ident.repo.split("/", 1)[0] if ident.repo else None)
     component = Component(
