@@ -340,11 +340,11 @@ def _scan_and_decide(
 
 def _require_files(result: ScanResult) -> None:
     """An empty folder is a usage error, not a pass: a CI gate must not go green on nothing."""
+    walked = {a.ref.target for a in result.artifacts if a.ref.path != a.ref.target}
     for target in result.targets:
         if target.startswith("hf://") or not os.path.isdir(target):
             continue
-        base = target.rstrip("/") + "/"
-        if not any(a.ref.path.startswith(base) for a in result.artifacts):
+        if target not in walked:
             raise MlsbomError(
                 f"nothing to scan in {printable(target)}: the folder holds no files",
                 hint="check the path; an empty folder is reported as an error so that a "

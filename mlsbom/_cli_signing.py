@@ -157,7 +157,7 @@ def render_verify(results: Sequence[tuple[Path, list[Fact]]], fmt: str) -> tuple
                     "signature": str(sig),
                     **{k: v for k, v in dump(c).items() if k != "kind"},
                     "intact": c.intact,
-                    "mismatches": [{"file": m.file, "problem": m.problem} for m in ms],
+                    "mismatches": [{"file": m.file, "problem": m.problem.value} for m in ms],
                 }
                 for sig, c, ms in checks
             ],

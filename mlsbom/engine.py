@@ -35,6 +35,7 @@ def scan(
     `executor` runs the per-file analysis (default: `--jobs` local processes, or serial)."""
     executor = executor or executor_for("local", config.jobs)
     began = began or start(targets, config)
+    targets = began.targets  # each once, as walked
     rules = rules or load_rules()
     walked, files = began.walked, began.files
     items = [item for _, found in walked for item in found]

@@ -76,6 +76,20 @@ class Format(str, enum.Enum):
         return self in _CODE_FORMATS
 
 
+class SignatureStatus(str, enum.Enum):
+    """How verifying one signature file ended (rules match these values as strings)."""
+
+    VERIFIED = "verified"  # valid, and made by a signer the policy accepts
+    UNTRUSTED = "untrusted"  # valid, but signers were given and this one is none of them
+    UNCHECKED = "unchecked"  # valid, but no signer was given, so nobody is trusted
+    INVALID = "invalid"  # does not verify (bad signature, certificate, log entry, subject)
+    MALFORMED = "malformed"  # not a bundle or statement mlsbom can read
+    MISMATCH = "mismatch"  # the signed file's digest differs from the file on disk
+
+    def __str__(self) -> str:
+        return self.value
+
+
 _CODE_FORMATS = frozenset(
     {
         Format.PICKLE,
@@ -91,13 +105,25 @@ _CODE_FORMATS = frozenset(
 
 @dataclass(frozen=True, slots=True, order=True)
 class ArtifactRef:
-    """Where an artefact lives: a file path (as displayed) and the members leading into it."""
+    """Where an artefact lives: a file path (as displayed), the members leading into it, and
+    the scan target it was reached from, exactly as given (`""`: no target, e.g. a policy file).
+
+    `path` starts with the target for files walked from it, but which target an artefact
+    belongs to is `target`, never a guess from the path: targets may overlap or repeat a
+    prefix (`models` and `models/a`), and an HF cache target is walked at its snapshot.
+    The target comes last, so refs sort by path and member chain as they are displayed.
+    """
 
     path: str
     member_chain: tuple[str, ...] = ()
+    target: str = ""
 
     def child(self, member: str) -> ArtifactRef:
-        return ArtifactRef(self.path, (*self.member_chain, member))
+        return ArtifactRef(self.path, (*self.member_chain, member), self.target)
+
+    def parent(self, depth: int) -> ArtifactRef:
+        """The container `depth` members deep on the way to this artefact (0: the file)."""
+        return ArtifactRef(self.path, self.member_chain[:depth], self.target)
 
     @property
     def display(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import fnmatch
 import re
 from collections.abc import Mapping
@@ -162,11 +163,10 @@ def _license_facts(result: ScanResult, policy: Policy) -> dict[ArtifactRef, list
 
     out: dict[ArtifactRef, list[Fact]] = {}
     for target in result.targets:
-        base = target.rstrip("/")
         cards = [
             (art.ref, fact)
             for art in result.artifacts
-            if art.ref.path in (target, base) or art.ref.path.startswith(base + "/")
+            if art.ref.target == target
             for fact in art.facts
             if isinstance(fact, ModelCardInfo)
         ]
@@ -176,11 +176,11 @@ def _license_facts(result: ScanResult, policy: Policy) -> dict[ArtifactRef, list
         if declared is None:
             if policy.licenses_allowed is not None:
                 fact: Fact = LicenseNotAllowed("unknown", "no licence declared in a model card")
-                out.setdefault(ref or ArtifactRef(target), []).append(fact)
+                out.setdefault(ref or ArtifactRef(target, target=target), []).append(fact)
             continue
         reason = _license_verdict(declared, policy)
         if reason:
-            out.setdefault(ref or ArtifactRef(target), []).append(
+            out.setdefault(ref or ArtifactRef(target, target=target), []).append(
                 LicenseNotAllowed(declared, reason)
             )
     return out
@@ -250,15 +250,26 @@ def rollup(result: ScanResult) -> dict[ArtifactRef, Severity | None]:
             continue
         chain = art.ref.member_chain
         for k in range(len(chain) + 1):
-            ref = ArtifactRef(art.ref.path, chain[:k])
+            ref = art.ref.parent(k)
             current = worst.get(ref)
             if ref in worst and (current is None or sev > current):
                 worst[ref] = sev
     return worst
 
 
-def verdict(worst: Severity | None, decision: Decision) -> str:
+class Verdict(str, enum.Enum):
+    """An artefact's standing under the gate, with its members rolled up into it."""
+
+    FAIL = "fail"  # an active finding at or above `fail_on`
+    WARN = "warn"  # active findings, all below the gate
+    PASS = "pass"  # noqa: S105 - no active finding (not a password)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def verdict(worst: Severity | None, decision: Decision) -> Verdict:
     """`fail`, `warn` (findings below the gate) or `pass`, from a rolled-up severity."""
     if worst is None:
-        return "pass"
-    return "fail" if worst >= decision.fail_on else "warn"
+        return Verdict.PASS
+    return Verdict.FAIL if worst >= decision.fail_on else Verdict.WARN

@@ -51,12 +51,13 @@ class Walked:
 def start(targets: Sequence[str], config: ScanConfig) -> Walked:
     """Walk every target (TargetError before anything is scanned) and start hashing if the scan
     will need digests: for an SBOM, a signature to verify, or a Hugging Face cache."""
+    targets = tuple(dict.fromkeys(targets))  # a target named twice is scanned once
     walked = [(target, list(walk(target))) for target in targets]
     items = [item for _, found in walked for item in found]
     files = {i.ref: i.source.path for i in items if isinstance(i.source, FileSource)}
     signed = has_signatures(targets, files)
     caches = [t for t in targets if "://" not in t and os.path.isdir(t) and cache.layout(t)]
-    began = Walked(tuple(targets), walked, files, signed, caches)
+    began = Walked(targets, walked, files, signed, caches)
     if began.needs_digests(config):
         began.hash_now()
     return began

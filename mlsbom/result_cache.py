@@ -45,7 +45,7 @@ from mlsbom.serial import SerialError, dump, load_results
 
 MIN_BYTES = 16 << 10  # smaller files are cheaper to scan than to look up
 MAX_ENTRY = 64 << 20  # an entry larger than this is neither written nor read
-SCHEMA = 2
+SCHEMA = 3  # 3: artefact refs carry their scan target
 KEY_BYTES = 32
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _READ = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -176,7 +176,7 @@ class ResultCache:
             log.warning("warning: cache entry %s ignored: it does not fit its schema", path)
             return None
         self.hits += 1
-        return [_rebase(r, ref.path) for r in stored]
+        return [_rebase(r, ref) for r in stored]
 
     def _check(
         self, body: bytes, key: str, name: str, rules: RuleSet
@@ -195,11 +195,11 @@ class ResultCache:
             stored = load_results(doc["results"])
         except (ValueError, SerialError):
             return None
-        if not stored or stored[0].ref != ArtifactRef(""):
+        if not stored or stored[0].ref != _NOWHERE:
             return None  # an entry must describe the file itself, first
         for r in stored:
             judged = sorted(rules.judge(r.facts, r.ref), key=lambda f: f.sort_key())
-            if r.ref.path != "" or list(r.findings) != judged:
+            if (r.ref.path, r.ref.target) != ("", "") or list(r.findings) != judged:
                 return None  # findings are what the rules say of the facts, none dropped
         return stored
 
@@ -213,7 +213,7 @@ class ResultCache:
             "key": key,
             "name": ref.name,
             "fingerprint": self.fingerprint,
-            "results": dump([_rebase(r, "") for r in results]),
+            "results": dump([_rebase(r, _NOWHERE) for r in results]),
         }
         body = json.dumps(doc).encode()
         if len(body) < MAX_ENTRY:
@@ -233,11 +233,14 @@ def _read_entry(path: Path) -> bytes:
     return raw
 
 
-def _rebase(result: ArtifactResult, path: str) -> ArtifactResult:
-    """The same results for a file at another path (content-keyed entries are path-free)."""
+_NOWHERE = ArtifactRef("")  # stored entries name no path and no target
+
+
+def _rebase(result: ArtifactResult, file: ArtifactRef) -> ArtifactResult:
+    """The same results for a file at another path and target (entries are path-free)."""
 
     def ref(old: ArtifactRef) -> ArtifactRef:
-        return ArtifactRef(path, old.member_chain)
+        return ArtifactRef(file.path, old.member_chain, file.target)
 
     findings = tuple(dataclasses.replace(f, artifact=ref(f.artifact)) for f in result.findings)
     return dataclasses.replace(result, ref=ref(result.ref), findings=findings, sha256=None)

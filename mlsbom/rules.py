@@ -13,6 +13,8 @@ matches `module:name` patterns in which `*` in the name stops at dots (so
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import fnmatch
 import functools
 import importlib.resources
@@ -271,13 +273,51 @@ def _conditions(
                 expanded.extend(lists[v[1:]])
             else:
                 expanded.append(v)
-        if name in ("target", "via"):
+        if _field_type(kind, name) is GlobalRef:  # a pickle global, not any field named `target`
             try:
                 expanded = [GlobalPattern.parse(str(v)) for v in expanded]
             except ValueError as exc:
                 raise RuleError(f"{path}: {exc}") from exc
+        _check_enum(path, kind, name, op, expanded)
         out.append(Condition(name, op, tuple(expanded)))
     return tuple(out)
+
+
+def _field_type(kind: type[Fact], name: str) -> object:
+    """A fact field's annotation, resolved when it is a plain name in the fact's module; read
+    from the annotation text, as resolving every fact's hints costs start-up time."""
+    field = next((f for f in dataclasses.fields(kind) if f.name == name), None)
+    tp = field.type if field is not None else None
+    if tp == "GlobalRef":
+        return GlobalRef
+    if isinstance(tp, str):
+        return getattr(sys.modules.get(kind.__module__), tp, tp)
+    return tp
+
+
+def _enum_type(kind: type[Fact], name: str) -> type[enum.Enum] | None:
+    tp = _field_type(kind, name)
+    return tp if isinstance(tp, type) and issubclass(tp, enum.Enum) else None
+
+
+def _check_enum(path: Path, kind: type[Fact], name: str, op: str, values: list[Any]) -> None:
+    """A field typed by an enum (a signature's status) matches only its values: `equals` one of
+    them, `in`/`not_in` globs that match at least one, so a misspelt value fails the load."""
+    tp = _enum_type(kind, name)
+    if tp is None:
+        return
+    allowed = [str(m.value) for m in tp]
+    for v in values:
+        ok = (
+            v in allowed
+            if op == "equals"
+            else isinstance(v, str) and any(fnmatch.fnmatchcase(a, v) for a in allowed)
+        )
+        if not ok:
+            raise RuleError(
+                f"{path}: match.{name} value {v!r} is not a {tp.__name__}",
+                hint=f"values: {', '.join(allowed)}",
+            )
 
 
 def _load_rule(path: Path, lists: Mapping[str, tuple[str, ...]]) -> Rule:

@@ -49,9 +49,10 @@ def _file_type(mode: int) -> str:
 
 
 def _item(
-    target: str, root: str, path: str, rel: str, link_root: str | None = None
+    given: str, shown: str, root: str, path: str, rel: str, link_root: str | None = None
 ) -> WalkItem | None:
-    ref = ArtifactRef(_display(target, rel))
+    """The walk item of `path` (`rel` under the folder displayed as `shown`, of target `given`)."""
+    ref = ArtifactRef(_display(shown, rel), target=given)
     try:
         st = os.lstat(path)
     except OSError as exc:
@@ -104,14 +105,15 @@ def walk(target: str) -> Iterator[WalkItem]:
     if not os.path.lexists(target):
         raise TargetError(f"target not found: {target}", hint="check the path")
     link_root = None
+    shown = target  # the folder paths are displayed under
     cache = layout(target) if os.path.isdir(target) else None
     if cache is not None:  # an HF cache: walk the snapshot, follow its links into blobs/ only
-        target = snapshot_target(target, cache)
+        shown = snapshot_target(target, cache)
         link_root = os.path.realpath(cache.repo_dir / "blobs")
-    root = os.path.realpath(target)
+    root = os.path.realpath(shown)
     if not os.path.isdir(root):
-        _require_regular(target)
-        item = _item(target, root, root, "")
+        _require_regular(shown)
+        item = _item(target, shown, root, root, "")
         if item is not None:
             yield item
         return
@@ -122,7 +124,7 @@ def walk(target: str) -> Iterator[WalkItem]:
             with os.scandir(os.path.join(root, rel_dir)) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            ref = ArtifactRef(_display(target, rel_dir))
+            ref = ArtifactRef(_display(shown, rel_dir), target=target)
             yield WalkItem(ref, None, None, (Unreadable(f"unreadable folder: {exc.strerror}"),))
             continue
         subdirs = []
@@ -132,7 +134,7 @@ def walk(target: str) -> Iterator[WalkItem]:
                 if entry.name not in SKIPPED_DIRS:
                     subdirs.append(rel)
                 continue
-            item = _item(target, root, entry.path, rel, link_root)
+            item = _item(target, shown, root, entry.path, rel, link_root)
             if item is not None:
                 yield item
         pending.extend(reversed(subdirs))

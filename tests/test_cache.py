@@ -184,7 +184,7 @@ def test_planted_entry_without_findings_is_rejected(model: Path, tmp_path: Path)
         "key": key,
         "name": "evil.pkl",
         "fingerprint": store().fingerprint,
-        "results": dump([result_cache._rebase(r, "") for r in clean]),
+        "results": dump([result_cache._rebase(r, ArtifactRef("")) for r in clean]),
     }
     raw = json.dumps(body).encode()
     for mac in (b"0" * 64, b"", b"not-hex", os.urandom(32).hex().encode()):

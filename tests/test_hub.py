@@ -343,3 +343,15 @@ def test_download_of_a_passing_repository_is_cached_and_verified(
     weights.resolve().write_bytes(bytes(data))
     code, out, _ = run("scan", "--hf-cache")
     assert code == 1 and "hf-cache-tampered" in out
+
+
+def test_hub_and_cache_artefacts_know_their_target(hub: StandIn, tmp_path: Path) -> None:
+    """A hub target's artefacts name it; a cache folder's name the folder as given, although
+    their paths run through its snapshot."""
+    _code, remote = scan_json("hf://acme/demo")
+    assert {a["target"] for a in remote["artifacts"]} == {"hf://acme/demo"}
+    repo_dir, snapshot = make_cache(tmp_path)
+    _code, out, _ = run("scan", str(repo_dir), "--format", "json")
+    arts = json.loads(out)["artifacts"]
+    assert {a["target"] for a in arts} == {str(repo_dir)}
+    assert all(a["path"].startswith(f"{snapshot}/") for a in arts)

@@ -111,3 +111,55 @@ def test_minimal_rule_loads(tmp_path: Path) -> None:
 def test_malformed_rules_are_rejected(tmp_path: Path, body: str, needle: str) -> None:
     with pytest.raises(RuleError, match=needle):
         load_rules(_write_rules(tmp_path, body))
+
+
+_SIGNATURE = _GOOD.replace('"pickle-import"', '"signature"').replace("{target}", "{status}")
+
+
+@pytest.mark.parametrize(
+    ("match", "loads"),
+    [
+        ("status = { equals = 'invalid' }", True),
+        ("status = { in = ['un*', 'mismatch'] }", True),
+        ("status = { equals = 'invalidd' }", False),  # a typo would never match
+        ("status = { not_in = ['verfied'] }", False),
+    ],
+)
+def test_enum_fields_match_only_their_values(tmp_path: Path, match: str, loads: bool) -> None:
+    body = _SIGNATURE + f"[match]\n{match}\n"
+    if loads:
+        load_rules(_write_rules(tmp_path, body))
+    else:
+        with pytest.raises(RuleError, match="is not a SignatureStatus"):
+            load_rules(_write_rules(tmp_path, body))
+
+
+def test_signature_rules_judge_the_status_enum() -> None:
+    from mlsbom.models import SignatureStatus
+    from mlsbom.signing.check import SignatureCheck
+
+    rules = load_rules()
+    for status in SignatureStatus:
+        check = SignatureCheck(status, "keyless", "", "", "m", 0, 0, "d")
+        ids = [f.rule_id for f in rules.judge([check], ArtifactRef("m"))]
+        expected = {"invalid", "untrusted", "unchecked", "malformed"}
+        assert ids == ([f"signature-{status}"] if status.value in expected else []), status
+        for f in rules.judge([check], ArtifactRef("m")):
+            assert "SignatureStatus" not in f.message
+
+
+def test_global_patterns_follow_the_field_type_not_its_name(tmp_path: Path) -> None:
+    """`target` is a pickle global on pickle-import but a link's target on symlink-outside-root
+    (and the scan target on signature-missing): only a GlobalRef field takes `module:name`."""
+    from mlsbom.facts import SymlinkOutsideRoot
+
+    body = (
+        _GOOD.replace('"pickle-import"', '"symlink-outside-root"')
+        + "[match]\ntarget = { in = ['/etc/*'] }\n"
+    )
+    rules = load_rules(_write_rules(tmp_path, body))
+    hits = rules.judge([SymlinkOutsideRoot("/etc/passwd")], ArtifactRef("x"))
+    assert [f.rule_id for f in hits] == ["r-one"]
+    assert rules.judge([SymlinkOutsideRoot("/home/x")], ArtifactRef("x")) == []
+    shipped = load_rules().by_id["pickle-dangerous-import"]
+    assert all(isinstance(p, GlobalPattern) for c in shipped.conditions for p in c.values)

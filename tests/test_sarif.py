@@ -140,19 +140,21 @@ def test_hub_results_point_at_the_file_page_on_the_hub() -> None:
     repo = HubRepository(
         "org/name", "model", "0123abc", "https://hub.example", None, None, None, None, 1, 9, 9
     )
+    repo_ref = ArtifactRef("hf://org/name", target="hf://org/name")
+    file_ref = ArtifactRef("hf://org/name/sub dir/m.bin", target="hf://org/name")
     result = ScanResult(
         ("hf://org/name",),
         (
-            ArtifactResult(ArtifactRef("hf://org/name"), Format.REPOSITORY, None, (repo,), ()),
-            ArtifactResult(ArtifactRef("hf://org/name/sub dir/m.bin"), Format.PICKLE, 9, (), ()),
+            ArtifactResult(repo_ref, Format.REPOSITORY, None, (repo,), ()),
+            ArtifactResult(file_ref, Format.PICKLE, 9, (), ()),
         ),
     )
     locator = Locator(result)
-    assert locator.artifact_location(ArtifactRef("hf://org/name/sub dir/m.bin")) == {
+    assert locator.artifact_location(file_ref) == {
         "uri": "org/name/blob/0123abc/sub%20dir/m.bin",
         "uriBaseId": HF,
     }
-    assert locator.artifact_location(ArtifactRef("hf://org/name")) == {
+    assert locator.artifact_location(repo_ref) == {
         "uri": "org/name",
         "uriBaseId": HF,
     }

@@ -132,7 +132,7 @@ def attach(
     blobs = found.repo_dir / "blobs"
     out = []
     for art in results:
-        path = files.get(art.ref)
+        path = files.get(art.ref) if art.ref.target == target else None
         fact = check_blob(path, blobs, digests) if path is not None else None
         out.append(add_facts(art, [fact], rules) if fact is not None else art)
     return out

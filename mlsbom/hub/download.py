@@ -81,7 +81,7 @@ def with_repository(result: ScanResult, q: Quarantined) -> ScanResult:
         listing.target.repo_id, listing.target.repo_type, listing.commit, listing.endpoint,
         listing.author, listing.license, listing.gated, listing.security, len(files), total, total,
     )  # fmt: skip
-    ref = ArtifactRef(str(q.snapshot))
+    ref = ArtifactRef(str(q.snapshot), target=str(q.snapshot))  # the target scanned
     repo = ArtifactResult(ref, Format.REPOSITORY, None, (fact,), ())
     rest = tuple(a for a in result.artifacts if a.ref != ref)
     return dataclasses.replace(result, artifacts=(repo, *rest))

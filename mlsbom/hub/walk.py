@@ -49,10 +49,11 @@ def walk_hub(
     """(ref, source, size, preset format) for the repository and each of its files."""
     listing = list_repo(parse(target))
     base = target.rstrip("/")
-    yield ArtifactRef(base), None, None, Format.REPOSITORY
+    yield ArtifactRef(base, target=target), None, None, Format.REPOSITORY
     for f in sorted(listing.files, key=lambda f: f.path):
         size = f.size if f.size is not None else 0
-        yield ArtifactRef(f"{base}/{f.path}"), HubSource(listing, f.path, size), size, None
+        ref = ArtifactRef(f"{base}/{f.path}", target=target)
+        yield ref, HubSource(listing, f.path, size), size, None
 
 
 def summarise(
@@ -63,7 +64,7 @@ def summarise(
         return results
     listing: Listing = sources[0].listing
     base = target.rstrip("/")
-    by_ref = {ArtifactRef(f"{base}/{s.path}"): s for s in sources}
+    by_ref = {ArtifactRef(f"{base}/{s.path}", target=target): s for s in sources}
     claimed = {f.path: f.lfs_sha256 for f in listing.files}
     total = sum(s.size for s in sources)
     read = sum(s.bytes_read for s in sources)
@@ -77,7 +78,7 @@ def summarise(
         if src is not None:
             fact: Fact = HubFile(src.path, src.size, claimed.get(src.path), src.bytes_read)
             r = dataclasses.replace(r, facts=(*r.facts, fact))
-        elif r.ref == ArtifactRef(base):
+        elif r.ref == ArtifactRef(base, target=target):
             r = dataclasses.replace(r, facts=(*r.facts, repo_fact))
         out.append(r)
     return out

@@ -6,13 +6,14 @@ Strings are exact, except bytes of a name that are not UTF-8: they are written a
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 from collections import Counter
 
 from mlsbom import __version__
 from mlsbom.facts import Fact, GlobalRef
 from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
-from mlsbom.policy import Decision, rollup, verdict
+from mlsbom.policy import Decision, Verdict, rollup, verdict
 from mlsbom.reporters.escape import json_tree
 
 SCHEMA_VERSION = 1
@@ -21,6 +22,8 @@ SCHEMA_VERSION = 1
 def _plain(value: object) -> object:
     if isinstance(value, GlobalRef):
         return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return value
@@ -54,15 +57,16 @@ def finding_dict(f: Finding, decision: Decision | None = None) -> dict[str, obje
 
 
 def artifact_dict(
-    art: ArtifactResult, verdict_: str, decision: Decision | None = None
+    art: ArtifactResult, verdict_: Verdict, decision: Decision | None = None
 ) -> dict[str, object]:
     return {
         "path": art.ref.path,
         "member_chain": list(art.ref.member_chain),
         "display": art.ref.display,
+        "target": art.ref.target,
         "format": art.format.value,
         "size": art.size,
-        "verdict": verdict_,
+        "verdict": verdict_.value,
         "findings": [finding_dict(f, decision) for f in art.findings],
         "facts": [fact_dict(f) for f in art.facts],
         "explanation": art.explanation,

@@ -42,30 +42,28 @@ class Locator:
             for fact in art.facts:
                 if isinstance(fact, HubRepository):
                     page = f"{_KIND_PREFIX.get(fact.repo_type, '')}{fact.repo}/blob/{fact.commit}"
-                    self._hub[art.ref.path.rstrip("/")] = (fact.endpoint, page)
-        self.targets = [t for t in result.targets if not t.startswith("hf://")]
+                    self._hub[art.ref.target] = (fact.endpoint, page)
         for target in result.targets:
             if target.startswith("hf://"):
-                self._hub.setdefault(target.rstrip("/"), _hub_fallback(target))
+                self._hub.setdefault(target, _hub_fallback(target))
 
     def artifact_location(self, ref: ArtifactRef) -> dict[str, object]:
         """`artifactLocation` with a relative `uri` and its `uriBaseId`."""
         if ref.path.startswith("hf://"):
-            return self._hub_location(ref.path)
+            return self._hub_location(ref)
         absolute = Path(os.path.abspath(ref.path))
         try:
             rel = absolute.relative_to(self.cwd)
         except ValueError:
-            return self._outside(absolute)
+            return self._outside(absolute, ref.target)
         self.bases.setdefault(SRCROOT, {"uri": _dir_uri(self.cwd)})
         return {"uri": uri_path(rel.as_posix()), "uriBaseId": SRCROOT}
 
-    def _outside(self, absolute: Path) -> dict[str, object]:
+    def _outside(self, absolute: Path, target: str) -> dict[str, object]:
         """A path outside the working directory, relative to the folder of its target."""
-        folder = next(
-            (t for t in self._target_folders() if absolute == t or t in absolute.parents),
-            absolute.parent,
-        )
+        folder = _target_folder(target) if target else absolute.parent
+        if not (absolute == folder or folder in absolute.parents):
+            folder = absolute.parent
         key = str(folder)
         if key not in self._targets:
             self._targets[key] = (f"TARGET{len(self._targets) + 1}", key)
@@ -74,21 +72,12 @@ class Locator:
         rel = absolute.relative_to(folder).as_posix() if absolute != folder else absolute.name
         return {"uri": uri_path(rel), "uriBaseId": base_id}
 
-    def _target_folders(self) -> list[Path]:
-        folders = []
-        for target in self.targets:
-            path = Path(os.path.abspath(target))
-            folders.append(path if path.is_dir() else path.parent)
-        return sorted(folders, key=lambda p: len(p.parts), reverse=True)
-
-    def _hub_location(self, path: str) -> dict[str, object]:
-        repos = [t for t in self._hub if path == t or path.startswith(t + "/")]
-        if not repos:  # not under a known repository: its hf:// path on the default endpoint
+    def _hub_location(self, ref: ArtifactRef) -> dict[str, object]:
+        if ref.target not in self._hub:  # not from a hub target: its hf:// path, default endpoint
             self.bases.setdefault(HF, {"uri": "https://huggingface.co/"})
-            return {"uri": uri_path(path[len("hf://") :]), "uriBaseId": HF}
-        repo = max(repos, key=len)
-        endpoint, page = self._hub[repo]
-        rest = path[len(repo) :].lstrip("/")
+            return {"uri": uri_path(ref.path[len("hf://") :]), "uriBaseId": HF}
+        endpoint, page = self._hub[ref.target]
+        rest = ref.path[len(ref.target.rstrip("/")) :].lstrip("/")
         self.bases.setdefault(HF, {"uri": endpoint.rstrip("/") + "/"})
         uri = f"{page}/{rest}" if rest else page.rsplit("/blob/", 1)[0]
         return {"uri": uri_path(uri), "uriBaseId": HF}
@@ -97,6 +86,12 @@ class Locator:
         """The line a source finding is on; line 1 for binary artefacts and members."""
         match = _LINE.match(detail or "")
         return {"startLine": int(match.group(1)) if match and not ref.member_chain else 1}
+
+
+def _target_folder(target: str) -> Path:
+    """The folder a local target's paths are relative to: itself, or a file target's folder."""
+    path = Path(os.path.abspath(target))
+    return path if path.is_dir() else path.parent
 
 
 def _hub_fallback(target: str) -> tuple[str, str]:

@@ -12,11 +12,11 @@ from collections import Counter
 from mlsbom import __version__
 from mlsbom.hub.walk import HubRepository
 from mlsbom.models import ArtifactRef, ArtifactResult, Finding, ScanResult, Severity
-from mlsbom.policy import Decision, rollup, verdict
+from mlsbom.policy import Decision, Verdict, rollup, verdict
 from mlsbom.reporters.escape import printable, printable_lines
 from mlsbom.signing.check import SignatureCheck
 
-_COLORS = {"fail": "\x1b[31m", "warn": "\x1b[33m", "pass": "\x1b[32m"}
+_COLORS = {Verdict.FAIL: "\x1b[31m", Verdict.WARN: "\x1b[33m", Verdict.PASS: "\x1b[32m"}
 _RESET = "\x1b[0m"
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 _FAILING_SHOWN = 10
@@ -79,15 +79,15 @@ class TextReporter:
         self.color = color
         self.verbosity = verbosity
 
-    def _tag(self, word: str) -> str:
-        label = f"{word.upper():<4}"
-        return f"{_COLORS[word]}{label}{_RESET}" if self.color else label
+    def _tag(self, tag: Verdict) -> str:
+        label = f"{tag.value.upper():<4}"
+        return f"{_COLORS[tag]}{label}{_RESET}" if self.color else label
 
-    def _artifact(self, art: ArtifactResult, tag: str) -> list[str]:
+    def _artifact(self, art: ArtifactResult, tag: Verdict) -> list[str]:
         size = f", {art.size:,} bytes" if art.size is not None else ""
         name = printable(art.ref.display)
         lines = [f"{self._tag(tag)}  {name}  [{art.format.value}{size}]", *_context(art)]
-        shown = art.findings if self.verbosity >= VERBOSE or tag != "pass" else ()
+        shown = art.findings if self.verbosity >= VERBOSE or tag is not Verdict.PASS else ()
         for f in shown:
             lines.extend(_finding(f))
         if art.explanation and shown:
@@ -95,8 +95,8 @@ class TextReporter:
             lines.extend(f"      | {line}" for line in printable_lines(art.explanation))
         return lines
 
-    def _shows(self, art: ArtifactResult, tag: str) -> bool:
-        return self.verbosity >= VERBOSE or tag != "pass" or bool(_context(art))
+    def _shows(self, art: ArtifactResult, tag: Verdict) -> bool:
+        return self.verbosity >= VERBOSE or tag is not Verdict.PASS or bool(_context(art))
 
     def render(self, result: ScanResult, decision: Decision) -> str:
         worst = rollup(result)
@@ -114,7 +114,7 @@ class TextReporter:
         lines.append(self._verdict(result, decision, tags))
         return "\n".join(lines) + "\n"
 
-    def _summary(self, result: ScanResult, tags: dict[ArtifactRef, str]) -> list[str]:
+    def _summary(self, result: ScanResult, tags: dict[ArtifactRef, Verdict]) -> list[str]:
         counts = Counter(f.severity for f in result.findings if not f.waived)
         waived = sum(f.waived for f in result.findings)
         by_sev = [f"{counts[s]} {s.label}" for s in sorted(Severity, reverse=True) if counts[s]]
@@ -122,9 +122,8 @@ class TextReporter:
             f"findings: {', '.join(by_sev) if by_sev else 'none'}"
             + (f"; {waived} waived" if waived else "")
         ]
-        failing = sorted(
-            {a.ref.path for a in result.artifacts if tags[a.ref] == "fail" and not a.ref.depth}
-        )
+        failed = (a.ref for a in result.artifacts if tags[a.ref] is Verdict.FAIL)
+        failing = sorted({ref.path for ref in failed if not ref.depth})
         if failing:
             lines.append(f"failing {'file' if len(failing) == 1 else 'files'}:")
             lines += [f"  {printable(path)}" for path in failing[:_FAILING_SHOWN]]
@@ -132,10 +131,12 @@ class TextReporter:
                 lines.append(f"  ... and {len(failing) - _FAILING_SHOWN} more")
         return lines
 
-    def _verdict(self, result: ScanResult, decision: Decision, tags: dict[ArtifactRef, str]) -> str:
+    def _verdict(
+        self, result: ScanResult, decision: Decision, tags: dict[ArtifactRef, Verdict]
+    ) -> str:
         states = Counter(tags.values())
         parts = [f"{states[s]} {word}" for s, word in _STATES if states[s]]
-        hidden = states["pass"] if self.verbosity == NORMAL else 0
+        hidden = states[Verdict.PASS] if self.verbosity == NORMAL else 0
         hint = " (passing ones not listed: --verbose)" if hidden else ""
         outcome = "PASS" if decision.passed else "FAIL"
         return (
@@ -145,4 +146,4 @@ class TextReporter:
         )
 
 
-_STATES = (("fail", "failed"), ("warn", "warned"), ("pass", "passed"))
+_STATES = ((Verdict.FAIL, "failed"), (Verdict.WARN, "warned"), (Verdict.PASS, "passed"))

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import PurePath
 
 from cyclonedx.contrib.hash.factories import HashTypeFactory
 from cyclonedx.contrib.license.factories import LicenseFactory
@@ -48,7 +49,7 @@ from mlsbom.provenance import (
     ShardIndexInfo,
 )
 from mlsbom.sbom.identity import ModelIdentity, hub_id, identify
-from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch
+from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch, SignatureFileProblem
 
 _SEVERITY = {
     Severity.INFO: VulnerabilitySeverity.INFO,
@@ -73,7 +74,9 @@ class ModelFacts:
     shard_indexes: list[ShardIndexInfo] = field(default_factory=list)
     problems: list[ProvenanceProblem] = field(default_factory=list)
     extra: list[Fact] = field(default_factory=list)
-    signatures: list[tuple[SignatureCheck, dict[str, str]]] = field(default_factory=list)
+    signatures: list[tuple[SignatureCheck, dict[str, SignatureFileProblem]]] = field(
+        default_factory=list
+    )
     hub: HubRepository | None = None
     ref: str = ""  # the model's bom-ref: from its identity, unique within the BOM
 
@@ -89,16 +92,12 @@ class ModelFacts:
         return f"{self.ref}/file/{relative_path(art_path, self.target)}"
 
 
-def _under(path: str, target: str) -> bool:
-    base = target.rstrip("/")
-    return path in (target, base) or path.startswith(base + "/")
-
-
 def gather(result: ScanResult) -> list[ModelFacts]:
     """Split artefacts by target and pick out the provenance facts."""
     models = [ModelFacts(t, identify(t)) for t in result.targets]
+    by_target = {m.target: m for m in reversed(models)}  # a repeated target: its first model
     for art in result.artifacts:
-        model = next((m for m in models if _under(art.ref.path, m.target)), None)
+        model = by_target.get(art.ref.target)
         if model is None:
             continue
         (model.members if art.ref.member_chain else model.files).append(art)
@@ -139,7 +138,8 @@ def relative_path(path: str, target: str) -> str:
     return path[len(base) + 1 :] if path.startswith(base + "/") else path.rsplit("/", 1)[-1]
 
 
-def _verdict(arts: Sequence[ArtifactResult]) -> str:
+def _worst_label(arts: Sequence[ArtifactResult]) -> str:
+    """`pass` or the worst active severity: the BOM's `verdict` (not pass/warn/fail)."""
     worst = max((a.worst for a in arts if a.worst is not None), default=None)
     return "pass" if worst is None else worst.label
 
@@ -155,7 +155,7 @@ def _file_component(
                 ("dtypes", ",".join(fact.dtypes)),
                 ("parameters", fact.parameters),
             ]
-    props += [("members", len(members) or None), ("verdict", _verdict([art, *members]))]
+    props += [("members", len(members) or None), ("verdict", _worst_label([art, *members]))]
     for fact in art.facts:
         if isinstance(fact, HubFile):  # what the hub claims; verified only when hashed here
             props += [
@@ -186,12 +186,13 @@ def _claim_status(claimed: str | None, actual: str | None) -> str | None:
 def signature_properties(model: ModelFacts, art: ArtifactResult) -> list[tuple[str, object]]:
     """How the signatures over this file judged it (and, for a signature file, its result)."""
     out: list[tuple[str, object]] = []
+    where = PurePath(art.ref.path)  # a display path, compared as the file system path it names
     for check, problems in model.signatures:
-        covers = check.covers.rstrip("/")
-        if art.ref.path == covers:
+        covers = PurePath(check.covers)  # built from Path(target): `./m/` is `m`
+        if where == covers:
             rel = art.ref.name
-        elif art.ref.path.startswith(covers + "/"):
-            rel = art.ref.path[len(covers) + 1 :]
+        elif covers in where.parents:
+            rel = where.relative_to(covers).as_posix()
         else:
             continue
         status = problems.get(rel, check.status)
@@ -292,7 +293,7 @@ def _model_component(model: ModelFacts, files: list[Component]) -> tuple[Compone
             ("hub:security-status", hub.security),
             ("hub:bytes-read", f"{hub.bytes_read} of {hub.total_bytes}"),
         ]
-    props.append(("verdict", _verdict([*model.files, *model.members])))
+    props.append(("verdict", _worst_label([*model.files, *model.members])))
     author = model.hub.author if model.hub is not None and model.hub.author else None
     author = author or (ident.repo.split("/", 1)[0] if ident.repo else None)
     component = Component(

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mlsbom.models import SignatureStatus
 from mlsbom.signing.errors import SignatureError, clean_message
 from mlsbom.signing.signers import Signer
 
@@ -36,7 +37,7 @@ PUBLISHER_FORMS = "github:OWNER/REPO:WORKFLOW, gitlab:NAMESPACE/PROJECT:CI-FILE 
 class AttestationResult:
     """One verified attestation: who made it and what it says."""
 
-    status: str  # verified | untrusted | unchecked
+    status: SignatureStatus  # verified | untrusted | unchecked
     signer: str
     issuer: str
     predicate_type: str
@@ -76,11 +77,13 @@ def load_attestations(raw: bytes) -> list[tuple[Attestation, str]]:
     from pypi_attestations import Attestation, Provenance
 
     if len(raw) > MAX_ATTESTATION:
-        raise SignatureError("malformed", f"attestation of {len(raw)} bytes is too large")
+        raise SignatureError(
+            SignatureStatus.MALFORMED, f"attestation of {len(raw)} bytes is too large"
+        )
     try:
         doc = json.loads(raw)
     except (ValueError, RecursionError):
-        raise SignatureError("malformed", "the attestation is not JSON") from None
+        raise SignatureError(SignatureStatus.MALFORMED, "the attestation is not JSON") from None
     try:
         if isinstance(doc, dict) and "attestation_bundles" in doc:
             prov = Provenance.model_validate(doc)
@@ -92,7 +95,7 @@ def load_attestations(raw: bytes) -> list[tuple[Attestation, str]]:
         return [(Attestation.model_validate(doc), "")]
     except ValidationError as exc:
         raise SignatureError(
-            "malformed", f"not a PEP 740 attestation: {clean_message(exc)}"
+            SignatureStatus.MALFORMED, f"not a PEP 740 attestation: {clean_message(exc)}"
         ) from None
 
 
@@ -152,31 +155,36 @@ def _check_subject(payload: bytes, dist_name: str, sha256: str) -> str:
     try:
         statement = json.loads(payload)
     except (ValueError, RecursionError):
-        raise SignatureError("invalid", "the attested statement is not JSON") from None
+        raise SignatureError(
+            SignatureStatus.INVALID, "the attested statement is not JSON"
+        ) from None
     subjects = statement.get("subject") if isinstance(statement, dict) else None
     if not isinstance(subjects, list) or len(subjects) != 1 or not isinstance(subjects[0], dict):
-        raise SignatureError("invalid", "the attestation must name exactly one distribution")
+        raise SignatureError(
+            SignatureStatus.INVALID, "the attestation must name exactly one distribution"
+        )
     name = str(subjects[0].get("name", ""))
     try:
         same = _dist_name(name) == _dist_name(dist_name)
     except ValueError:
         raise SignatureError(
-            "invalid", f"the attestation's subject {name[:100]!r} is not a distribution"
+            SignatureStatus.INVALID,
+            f"the attestation's subject {name[:100]!r} is not a distribution",
         ) from None
     if not same:
         raise SignatureError(
-            "invalid", f"the attestation is for {name[:100]}, not {dist_name[:100]}"
+            SignatureStatus.INVALID, f"the attestation is for {name[:100]}, not {dist_name[:100]}"
         )
     digest = subjects[0].get("digest")
     if not isinstance(digest, dict) or digest.get("sha256") != sha256:
         raise SignatureError(
-            "invalid",
+            SignatureStatus.INVALID,
             f"{dist_name[:100]} is not the file the attestation was made for (sha256 differs)",
         )
     kind = str(statement.get("predicateType", ""))
     if kind not in {t.value for t in AttestationType}:
         raise SignatureError(
-            "invalid",
+            SignatureStatus.INVALID,
             f"unsupported attestation type {kind[:100]!r} "
             "(PyPI knows publish/v1 and SLSA provenance v1)",
         )
@@ -203,21 +211,26 @@ def verify_attestation(
         bundle = att.to_bundle()
     except ConversionError as exc:
         raise SignatureError(
-            "malformed", f"the attestation does not convert to a bundle: {clean_message(exc)}"
+            SignatureStatus.MALFORMED,
+            f"the attestation does not convert to a bundle: {clean_message(exc)}",
         ) from None
     signer, issuer = _identity(bundle.signing_certificate)
     try:
         policies = _policies(signers)
     except ValueError as exc:
-        raise SignatureError("invalid", str(exc)) from None
+        raise SignatureError(SignatureStatus.INVALID, str(exc)) from None
     judge = _Judge(policies)
     try:
         verifier = Verifier(trusted_root=TrustedRoot.from_file(str(trusted_root)))
         _, payload = verifier.verify_dsse(bundle, judge)
     except (SigstoreError, ValueError) as exc:
-        raise SignatureError("invalid", clean_message(exc)) from None
+        raise SignatureError(SignatureStatus.INVALID, clean_message(exc)) from None
     predicate = _check_subject(payload, dist.name, sha256)
-    status = "verified" if judge.accepted else ("untrusted" if policies else "unchecked")
+    status = (
+        SignatureStatus.VERIFIED
+        if judge.accepted
+        else (SignatureStatus.UNTRUSTED if policies else SignatureStatus.UNCHECKED)
+    )
     note = "" if judge.accepted else f"expected {' or '.join(judge.refusals)}"
     if not policies:
         note = "no --publisher or --identity given to trust it"

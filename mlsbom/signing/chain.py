@@ -31,6 +31,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
+from mlsbom.models import SignatureStatus
 from mlsbom.signing.errors import SignatureError, clean_message
 
 MAX_DEPTH = 8
@@ -61,7 +62,7 @@ def split_anchors(pem: bytes) -> tuple[list[x509.Certificate], list[x509.Certifi
         certs = x509.load_pem_x509_certificates(pem)
     except ValueError:
         raise SignatureError(
-            "invalid", "an accepted --cert-chain file holds no PEM certificate"
+            SignatureStatus.INVALID, "an accepted --cert-chain file holds no PEM certificate"
         ) from None
     anchors: list[x509.Certificate] = []
     others: list[x509.Certificate] = []
@@ -95,7 +96,7 @@ def verify_leaf_chain(
     try:
         _code_signing(None, leaf, _eku(leaf))  # a clear message before path building
     except ValueError as exc:
-        raise SignatureError("invalid", str(exc)) from None
+        raise SignatureError(SignatureStatus.INVALID, str(exc)) from None
     reasons: list[str] = []
     for pem in ca_pems:
         anchors, extra = split_anchors(pem)

@@ -1,12 +1,13 @@
 """Check the signatures found in a scan target: model.sig over a folder or file, detached bundles.
 
-Each signature file ends as one `SignatureCheck` fact (status: verified, untrusted, unchecked,
-invalid or malformed) plus a `SignatureFileMismatch` per file that differs from what was signed;
-`SignatureMissing` when the policy requires a signature and none verifies.
+Each signature file ends as one `SignatureCheck` fact (its `SignatureStatus`) plus a
+`SignatureFileMismatch` per file that differs from what was signed; `SignatureMissing` when the
+policy requires a signature and none verifies.
 """
 
 from __future__ import annotations
 
+import enum
 import glob
 import json
 import os
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from mlsbom.digests import Hasher, sha256_file
 from mlsbom.facts import Fact
+from mlsbom.models import SignatureStatus
 from mlsbom.regular_file import read_regular, regular_fd
 from mlsbom.signing.envelope import BundleError, Envelope, parse_bundle
 from mlsbom.signing.manifest import (
@@ -40,7 +42,7 @@ class SignatureCheck(Fact):
     """The outcome of verifying one signature file."""
 
     kind: ClassVar[str] = "signature"
-    status: str  # verified | untrusted | unchecked | invalid | malformed | mismatch
+    status: SignatureStatus
     material: str  # keyless | public-key | certificate-chain | unknown
     signer: str
     issuer: str
@@ -52,19 +54,29 @@ class SignatureCheck(Fact):
     @property
     def intact(self) -> bool:
         """Valid, trusted, and every file is as signed."""
-        return self.status == "verified" and self.differ == 0
+        return self.status is SignatureStatus.VERIFIED and self.differ == 0
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> SignatureStatus:
         """One word for reports: the status, or `mismatch` when files differ."""
-        return (
-            "mismatch" if self.differ and self.status in ("verified", "mismatch") else self.status
-        )
+        valid = self.status in (SignatureStatus.VERIFIED, SignatureStatus.MISMATCH)
+        return SignatureStatus.MISMATCH if self.differ and valid else self.status
 
     @property
     def signed_by(self) -> str:
         """`signer (issuer)`, or empty when nobody is known."""
         return f"{self.signer} ({self.issuer})" if self.issuer else self.signer
+
+
+class SignatureFileProblem(str, enum.Enum):
+    """How a file differs from what a signature covers."""
+
+    CHANGED = "changed"  # its digest is not the signed one
+    MISSING = "missing"  # signed, but not on disk
+    EXTRA = "extra"  # on disk, but not signed
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +85,7 @@ class SignatureFileMismatch(Fact):
 
     kind: ClassVar[str] = "signature-file"
     file: str
-    problem: str  # changed | missing | extra
+    problem: SignatureFileProblem
     signature: str
 
 
@@ -87,7 +99,9 @@ class SignatureMissing(Fact):
     reason: str
 
 
-def _failed(status: str, covers: Path, detail: object, material: str = "unknown") -> list[Fact]:
+def _failed(
+    status: SignatureStatus, covers: Path, detail: object, material: str = "unknown"
+) -> list[Fact]:
     return [SignatureCheck(status, material, "", "", str(covers), 0, 0, str(detail)[:300])]
 
 
@@ -123,7 +137,7 @@ def check_model_sig(
     try:
         env = parse_bundle(read_regular(sig))
     except (BundleError, OSError) as exc:
-        return _failed("malformed", root, exc)
+        return _failed(SignatureStatus.MALFORMED, root, exc)
     from mlsbom.signing.errors import SignatureError
 
     try:
@@ -137,14 +151,16 @@ def check_model_sig(
         ignore = model_relative(root, policy.ignore_paths)
         result = compare(manifest, root, sig, known, ignore)
     except ManifestError as exc:
-        return _failed("malformed", root, exc, env.material)
+        return _failed(SignatureStatus.MALFORMED, root, exc, env.material)
     except OSError as exc:
-        return _failed("malformed", root, f"cannot read the model: {exc}", env.material)
+        return _failed(
+            SignatureStatus.MALFORMED, root, f"cannot read the model: {exc}", env.material
+        )
     name = str(sig)
     mismatches: list[Fact] = [
-        *(SignatureFileMismatch(f, "changed", name) for f in result.changed),
-        *(SignatureFileMismatch(f, "missing", name) for f in result.missing),
-        *(SignatureFileMismatch(f, "extra", name) for f in result.extra),
+        *(SignatureFileMismatch(f, SignatureFileProblem.CHANGED, name) for f in result.changed),
+        *(SignatureFileMismatch(f, SignatureFileProblem.MISSING, name) for f in result.missing),
+        *(SignatureFileMismatch(f, SignatureFileProblem.EXTRA, name) for f in result.extra),
     ]
     what = f"{manifest.method}/{manifest.hash_type} manifest of {len(manifest.resources)} entries"
     return _checked(verified, env, root, len(result.covered), mismatches, what)
@@ -156,29 +172,29 @@ def check_detached(
     """Verify a detached Sigstore bundle (`FILE.sigstore.json`) over FILE (`known`: its sha256)."""
     name = str(bundle_path)
     if not artifact.is_file():
-        missing = SignatureFileMismatch(artifact.name, "missing", name)
-        return [SignatureCheck("invalid", "unknown", "", "", str(artifact), 0, 1,
+        missing = SignatureFileMismatch(artifact.name, SignatureFileProblem.MISSING, name)
+        return [SignatureCheck(SignatureStatus.INVALID, "unknown", "", "", str(artifact), 0, 1,
                                "the signed file is missing"), missing]  # fmt: skip
     try:
         env = parse_bundle(read_regular(bundle_path))
         digest = bytes.fromhex(known or sha256_file(artifact))
     except (BundleError, OSError) as exc:
-        return _failed("malformed", artifact, exc)
+        return _failed(SignatureStatus.MALFORMED, artifact, exc)
     from mlsbom.signing.errors import SignatureError
 
     try:
         verified = _verify(env, policy, digest)
     except SignatureError as exc:
-        if exc.status == "mismatch" or "message digest mismatch" in str(exc).lower():
-            changed = SignatureFileMismatch(artifact.name, "changed", name)
+        if exc.status is SignatureStatus.MISMATCH or "message digest mismatch" in str(exc).lower():
+            changed = SignatureFileMismatch(artifact.name, SignatureFileProblem.CHANGED, name)
             check = SignatureCheck(
-                "mismatch", env.material, "", "", str(artifact), 0, 1, str(exc)[:300]
+                SignatureStatus.MISMATCH, env.material, "", "", str(artifact), 0, 1, str(exc)[:300]
             )
             return [check, changed]
         return _failed(exc.status, artifact, exc, env.material)
     mismatches: list[Fact] = []
     if env.payload is not None and digest.hex() not in _subject_digests(env.payload):
-        mismatches.append(SignatureFileMismatch(artifact.name, "changed", name))
+        mismatches.append(SignatureFileMismatch(artifact.name, SignatureFileProblem.CHANGED, name))
     what = f"detached bundle over {artifact.name}"
     return _checked(verified, env, artifact, 1 - len(mismatches), mismatches, what)
 
@@ -195,7 +211,7 @@ def check_signature(
     try:
         env = parse_bundle(read_regular(sig))
     except (BundleError, OSError) as exc:
-        return _failed("malformed", covers, exc)
+        return _failed(SignatureStatus.MALFORMED, covers, exc)
     if env.payload is not None and _is_model_signing(env.payload):
         return check_model_sig(sig, covers, policy, known)
     sha = (known or {}).get(".") if covers.is_file() else None

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from mlsbom.digests import sha256_file
 from mlsbom.facts import Fact
+from mlsbom.models import SignatureStatus
 from mlsbom.regular_file import read_regular
-from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch
+from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch, SignatureFileProblem
 from mlsbom.signing.errors import SignatureError
 from mlsbom.signing.signers import SignerPolicy
 
 
-def _failed(status: str, dist: Path, detail: str) -> list[Fact]:
+def _failed(status: SignatureStatus, dist: Path, detail: str) -> list[Fact]:
     return [SignatureCheck(status, "pep740", "", "", str(dist), 0, 0, detail[:300])]
 
 
@@ -25,15 +26,18 @@ def check_attestation(
     from mlsbom.signing.verify import production_root
 
     if not dist.is_file():
-        missing = SignatureFileMismatch(dist.name, "missing", str(att_path))
-        return [*_failed("invalid", dist, "the attested distribution is missing"), missing]
+        missing = SignatureFileMismatch(dist.name, SignatureFileProblem.MISSING, str(att_path))
+        return [
+            *_failed(SignatureStatus.INVALID, dist, "the attested distribution is missing"),
+            missing,
+        ]
     try:
         found = load_attestations(read_regular(att_path))
         sha = known or sha256_file(dist)
     except SignatureError as exc:
         return _failed(exc.status, dist, str(exc))
     except OSError as exc:
-        return _failed("malformed", dist, f"cannot read: {exc.strerror}")
+        return _failed(SignatureStatus.MALFORMED, dist, f"cannot read: {exc.strerror}")
     root = policy.trusted_root or production_root()
     facts: list[Fact] = []
     for att, claimed in found:
@@ -42,7 +46,8 @@ def check_attestation(
         except SignatureError as exc:
             facts += _failed(exc.status, dist, str(exc))
             if "sha256 differs" in str(exc):
-                facts.append(SignatureFileMismatch(dist.name, "changed", str(att_path)))
+                changed = SignatureFileProblem.CHANGED
+                facts.append(SignatureFileMismatch(dist.name, changed, str(att_path)))
             continue
         kind = r.predicate_type.rstrip("/").rsplit("/", 2)
         what = f"PEP 740 {'/'.join(kind[-2:])} attestation over {dist.name}"
@@ -52,4 +57,4 @@ def check_attestation(
         facts.append(
             SignatureCheck(r.status, "pep740", r.signer, r.issuer, str(dist), 1, 0, detail[:300])
         )
-    return facts or _failed("malformed", dist, "the provenance holds no attestation")
+    return facts or _failed(SignatureStatus.MALFORMED, dist, "the provenance holds no attestation")

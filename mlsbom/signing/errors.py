@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from mlsbom.models import SignatureStatus
+
 _BYTES = re.compile(r"""b(['"]).*?(?<!\\)\1""")
 _REPR = re.compile(r"<[A-Z][A-Za-z]*\(.*?\)>+")
 _HEX = re.compile(r"\b[0-9a-f]{40,}\b")
@@ -64,10 +66,9 @@ _PLAIN = (
 
 
 class SignatureError(Exception):
-    """The signature cannot be verified; `status` is `invalid`, `untrusted`, `unchecked`,
-    `malformed` or `mismatch` (the signed file differs from the one on disk)."""
+    """The signature cannot be verified; `status` says how (never `verified`)."""
 
-    def __init__(self, status: str, message: str) -> None:
+    def __init__(self, status: SignatureStatus, message: str) -> None:
         super().__init__(message)
         self.status = status
 

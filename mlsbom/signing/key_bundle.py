@@ -23,6 +23,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
+from mlsbom.models import SignatureStatus
 from mlsbom.signing.envelope import Envelope, signed_forms
 from mlsbom.signing.errors import SignatureError, clean_message
 
@@ -50,10 +51,13 @@ def load_key(pem: bytes) -> PublicKey:
     try:
         key = serialization.load_pem_public_key(pem)
     except ValueError:
-        raise SignatureError("invalid", "an accepted --key is not a PEM public key") from None
+        raise SignatureError(
+            SignatureStatus.INVALID, "an accepted --key is not a PEM public key"
+        ) from None
     if not isinstance(key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey)):
         raise SignatureError(
-            "invalid", f"an accepted --key is a {type(key).__name__}, not EC, RSA or Ed25519"
+            SignatureStatus.INVALID,
+            f"an accepted --key is a {type(key).__name__}, not EC, RSA or Ed25519",
         )
     return key
 
@@ -95,7 +99,7 @@ def _message_signature(env: Envelope) -> KeySignature:
     doc = json.loads(env.raw)
     ms = doc.get("messageSignature")
     if not isinstance(ms, dict):
-        raise SignatureError("invalid", "the bundle has no message signature")
+        raise SignatureError(SignatureStatus.INVALID, "the bundle has no message signature")
     try:
         sig = base64.b64decode(str(ms.get("signature", "")), validate=True)
         md = ms.get("messageDigest") or {}
@@ -105,10 +109,13 @@ def _message_signature(env: Envelope) -> KeySignature:
             else b""
         )
     except (binascii.Error, ValueError):
-        raise SignatureError("invalid", "the message signature is not valid base64") from None
+        raise SignatureError(
+            SignatureStatus.INVALID, "the message signature is not valid base64"
+        ) from None
     if isinstance(md, dict) and md.get("algorithm", "SHA2_256") != "SHA2_256":
         raise SignatureError(
-            "invalid", f"message digest algorithm {str(md.get('algorithm'))[:30]} is not SHA2_256"
+            SignatureStatus.INVALID,
+            f"message digest algorithm {str(md.get('algorithm'))[:30]} is not SHA2_256",
         )
     return KeySignature(sig, digest or None, _tlog_entries(doc))
 
@@ -132,22 +139,23 @@ def _proven_body(entry: dict[str, object], trusted_root: Path, kind: str) -> dic
         found = f"{raw.kind_version.kind}/{raw.kind_version.version}"
         if found != kind:
             raise SignatureError(
-                "invalid", f"log entry kind {found[:40]} is not supported here (expected {kind})"
+                SignatureStatus.INVALID,
+                f"log entry kind {found[:40]} is not supported here (expected {kind})",
             )
         root = TrustedRoot.from_file(str(trusted_root))
         TransparencyLogEntry(raw)._verify(root.rekor_keyring(KeyringPurpose.VERIFY))
         body = json.loads(raw.canonicalized_body)
     except SigstoreError as exc:
         raise SignatureError(
-            "invalid", f"the log entry does not verify: {clean_message(exc)}"
+            SignatureStatus.INVALID, f"the log entry does not verify: {clean_message(exc)}"
         ) from None
     except ValueError as exc:
         raise SignatureError(
-            "invalid", f"the log entry is malformed: {clean_message(exc)}"
+            SignatureStatus.INVALID, f"the log entry is malformed: {clean_message(exc)}"
         ) from None
     spec = body.get("spec") if isinstance(body, dict) else None
     if not isinstance(spec, dict):
-        raise SignatureError("invalid", "the log entry has no spec")
+        raise SignatureError(SignatureStatus.INVALID, "the log entry has no spec")
     return spec
 
 
@@ -167,18 +175,22 @@ def _check_hashedrekord(
     data = spec.get("data")
     logged_hash = data.get("hash") if isinstance(data, dict) else None
     if not isinstance(logged_sig, dict) or not isinstance(logged_sig.get("publicKey"), dict):
-        raise SignatureError("invalid", "the log entry records no signature and public key")
+        raise SignatureError(
+            SignatureStatus.INVALID, "the log entry records no signature and public key"
+        )
     if _logged_key(logged_sig["publicKey"].get("content")) != key:
         raise SignatureError(
-            "invalid", "the log entry records a different public key than the one that verifies"
+            SignatureStatus.INVALID,
+            "the log entry records a different public key than the one that verifies",
         )
     if logged_sig.get("content") != base64.b64encode(sig).decode():
         raise SignatureError(
-            "invalid", "the log entry records a different signature than the bundle's"
+            SignatureStatus.INVALID, "the log entry records a different signature than the bundle's"
         )
     if not isinstance(logged_hash, dict) or logged_hash.get("value") != digest.hex():
         raise SignatureError(
-            "invalid", "the log entry records a different artefact digest than the bundle's"
+            SignatureStatus.INVALID,
+            "the log entry records a different artefact digest than the bundle's",
         )
 
 
@@ -191,14 +203,15 @@ def _check_dsse_entry(entry: dict[str, object], key: PublicKey, env: Envelope, r
         or payload_hash.get("value") != hashlib.sha256(env.payload or b"").hexdigest()
     ):
         raise SignatureError(
-            "invalid", "the log entry records a different payload than the bundle's"
+            SignatureStatus.INVALID, "the log entry records a different payload than the bundle's"
         )
     ours = {base64.b64encode(s).decode() for s in env.signatures}
     logged = spec.get("signatures")
     pairs = [x for x in logged if isinstance(x, dict)] if isinstance(logged, list) else []
     if not any(x.get("signature") in ours and _logged_key(x.get("verifier")) == key for x in pairs):
         raise SignatureError(
-            "invalid", "the log entry records no signature of this envelope by the given key"
+            SignatureStatus.INVALID,
+            "the log entry records no signature of this envelope by the given key",
         )
 
 
@@ -220,15 +233,19 @@ def verify_key_bundle(
             and signed.digest != artifact_digest
         ):
             raise SignatureError(
-                "mismatch", "the file is not the one signed (its sha256 differs from the bundle's)"
+                SignatureStatus.MISMATCH,
+                "the file is not the one signed (its sha256 differs from the bundle's)",
             )
         digest = artifact_digest  # never the bundle's own claim: the file on disk is what counts
         if digest is None:
-            raise SignatureError("invalid", "a message signature needs the signed file to check")
+            raise SignatureError(
+                SignatureStatus.INVALID, "a message signature needs the signed file to check"
+            )
         key = next((k for k in keys if _verifies_digest(k, signed.signature, digest)), None)
         if key is None:
             raise SignatureError(
-                "untrusted", f"the signature does not verify with the given key {ids}{hint}"
+                SignatureStatus.UNTRUSTED,
+                f"the signature does not verify with the given key {ids}{hint}",
             )
         for entry in signed.tlog:
             _check_hashedrekord(entry, key, signed.signature, digest, trusted_root)
@@ -240,5 +257,5 @@ def verify_key_bundle(
                     _check_dsse_entry(entry, key, env, trusted_root)
                 return f"public key {key_id(key)}", env.payload
     raise SignatureError(
-        "untrusted", f"the signature does not verify with the given key {ids}{hint}"
+        SignatureStatus.UNTRUSTED, f"the signature does not verify with the given key {ids}{hint}"
     )

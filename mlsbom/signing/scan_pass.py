@@ -67,15 +67,16 @@ def attach(
 ) -> list[ArtifactResult]:
     """Results with signature facts and findings added; pseudo artefacts where none exists."""
     extra: dict[ArtifactRef, list[Fact]] = {}
-    keyed = {file_key(path): ref for ref, path in files.items()}
     for target in targets:
         if "://" in target:
             continue
         by_sig, whole = _target_facts(target, files, digests, policy)
+        keyed = {file_key(path): ref for ref, path in files.items() if ref.target == target}
         for sig, facts in by_sig.items():
-            extra.setdefault(keyed.get(sig, ArtifactRef(str(sig))), []).extend(facts)
+            ref = keyed.get(sig, ArtifactRef(str(sig), target=target))
+            extra.setdefault(ref, []).extend(facts)
         if whole:
-            extra.setdefault(ArtifactRef(target), []).extend(whole)
+            extra.setdefault(ArtifactRef(target, target=target), []).extend(whole)
     out = []
     for art in results:
         facts = extra.pop(art.ref, [])

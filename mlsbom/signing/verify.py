@@ -11,6 +11,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from mlsbom.models import SignatureStatus
 from mlsbom.regular_file import require_regular
 from mlsbom.signing.envelope import Envelope, signed_forms
 from mlsbom.signing.errors import SignatureError, clean_message
@@ -27,15 +28,15 @@ class Verified:
     one) or `unchecked` (no signer was given, so nobody is trusted).
     """
 
-    status: str
+    status: SignatureStatus
     signer: str
     issuer: str | None
     payload: bytes | None
     note: str = ""
 
 
-def _nobody(signers: Sequence[Signer]) -> str:
-    return "unchecked" if not signers else "untrusted"
+def _nobody(signers: Sequence[Signer]) -> SignatureStatus:
+    return SignatureStatus.UNCHECKED if not signers else SignatureStatus.UNTRUSTED
 
 
 def _not_accepted(
@@ -75,7 +76,7 @@ def verify_public_key(
         )
     root = trusted_root or production_root()
     signer, payload = verify_key_bundle(env, keys, root, digest)
-    return Verified("verified", signer, None, payload)
+    return Verified(SignatureStatus.VERIFIED, signer, None, payload)
 
 
 def verify_chain(env: Envelope, signers: Sequence[Signer]) -> Verified:
@@ -86,28 +87,34 @@ def verify_chain(env: Envelope, signers: Sequence[Signer]) -> Verified:
     try:
         certs = [x509.load_der_x509_certificate(der) for der in env.chain]
     except ValueError:
-        raise SignatureError("invalid", "a certificate in the chain does not parse") from None
+        raise SignatureError(
+            SignatureStatus.INVALID, "a certificate in the chain does not parse"
+        ) from None
     leaf, pool = certs[0], certs[1:]
     key = leaf.public_key()
     if not isinstance(key, (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey)):
-        raise SignatureError("invalid", f"the signing certificate holds a {type(key).__name__}")
+        raise SignatureError(
+            SignatureStatus.INVALID, f"the signing certificate holds a {type(key).__name__}"
+        )
     if not any(
         verifies(key, sig, data, hash_name)
         for data, hash_name in signed_forms(env)
         for sig in env.signatures
     ):
         raise SignatureError(
-            "invalid", "the signature does not verify with the signing certificate"
+            SignatureStatus.INVALID, "the signature does not verify with the signing certificate"
         )
     who, by = leaf.subject.rfc4514_string(), leaf.issuer.rfc4514_string()
     cas = [s.ca_pem for s in signers if s.ca_pem]
     if not cas:
-        valid = Verified("", who, by, env.payload)
+        valid = Verified(_nobody(signers), who, by, env.payload)
         return _not_accepted(signers, [], "--cert-chain", "", valid)
     ok, why = verify_leaf_chain(leaf, pool, cas, leaf.not_valid_before_utc)
     if ok:
-        return Verified("verified", who, by, env.payload, note=f"chain ends at {why}")
-    return _not_accepted(signers, signers, "--cert-chain", why, Verified("", who, by, env.payload))
+        return Verified(SignatureStatus.VERIFIED, who, by, env.payload, note=f"chain ends at {why}")
+    return _not_accepted(
+        signers, signers, "--cert-chain", why, Verified(_nobody(signers), who, by, env.payload)
+    )
 
 
 def _identity(cert: x509.Certificate) -> tuple[str, str | None]:
@@ -174,7 +181,7 @@ def verify_keyless(
         bundle = Bundle.from_json(env.raw)
     except (SigstoreError, ValueError) as exc:
         raise SignatureError(
-            "invalid", f"sigstore rejects the bundle: {clean_message(exc)}"
+            SignatureStatus.INVALID, f"sigstore rejects the bundle: {clean_message(exc)}"
         ) from None
     signer, issuer = _identity(bundle.signing_certificate)
     try:
@@ -183,7 +190,7 @@ def verify_keyless(
         root = TrustedRoot.from_file(str(path))
     except (SigstoreError, ValueError, OSError) as exc:
         raise SignatureError(
-            "invalid", f"the trusted root does not load: {clean_message(exc)}"
+            SignatureStatus.INVALID, f"the trusted root does not load: {clean_message(exc)}"
         ) from None
     verifier = Verifier(trusted_root=root)
     judge = _IdentityJudge(signers)
@@ -194,12 +201,14 @@ def verify_keyless(
             hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=artifact_digest)
             verifier.verify_artifact(hashed, bundle, judge)
         else:
-            raise SignatureError("invalid", "nothing to verify the message signature against")
+            raise SignatureError(
+                SignatureStatus.INVALID, "nothing to verify the message signature against"
+            )
     except SigstoreError as exc:
-        raise SignatureError("invalid", clean_message(exc)) from None
+        raise SignatureError(SignatureStatus.INVALID, clean_message(exc)) from None
     if judge.accepted:
-        return Verified("verified", signer, issuer, env.payload)
+        return Verified(SignatureStatus.VERIFIED, signer, issuer, env.payload)
     wanted = [f"{s.identity} ({s.issuer})" for s in signers if s.identity and s.issuer]
     why = f"expected {' or '.join(wanted)}" if wanted else "not an accepted --identity/--issuer"
-    valid = Verified("", signer, issuer, env.payload)
+    valid = Verified(_nobody(signers), signer, issuer, env.payload)
     return _not_accepted(signers, signers, "--identity/--issuer", why, valid)
