@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -128,15 +129,28 @@ def _worker_for(header: str) -> Worker:
     return Worker(json.loads(header))
 
 
-def analyse_json(header: str, item: str) -> str:
-    """The per-file task over JSON text: what a distributed worker runs."""
-    return _worker_for(header).answer(json.loads(item))
+def analyse_json(header: str, items: str) -> str:
+    """The task a distributed worker runs: a JSON array of files in, a JSON array of their
+    answers out (one file per task for large files, a few small ones together)."""
+    worker = _worker_for(header)
+    return "[" + ",".join(worker.answer(doc) for doc in json.loads(items)) + "]"
+
+
+def answers_from_json(text: str, items: Sequence[WalkItem]) -> list[list[ArtifactResult]]:
+    """The answers of one `analyse_json` task, one per item (ValueError when they do not fit)."""
+    docs = json.loads(text)
+    if not isinstance(docs, list) or len(docs) != len(items):
+        raise ValueError("a task answers each of its files once")
+    return [_answer(doc, item) for doc, item in zip(docs, items, strict=True)]
 
 
 def answer_from_json(text: str, item: WalkItem) -> list[ArtifactResult]:
     """A worker's answer read back (SerialError or ValueError when it is not one); bytes the
     worker read from the hub are added to the item's own count."""
-    doc = json.loads(text)
+    return _answer(json.loads(text), item)
+
+
+def _answer(doc: Any, item: WalkItem) -> list[ArtifactResult]:
     if not isinstance(doc, dict):
         raise ValueError("a worker answer is an object")
     results = load_results(doc.get("results"))

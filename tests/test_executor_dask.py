@@ -106,7 +106,7 @@ def test_a_local_cluster_is_started_and_stopped(repo: Path) -> None:
 
 def dying_task(header: str, item: str) -> str:
     """A task that kills its worker process for one file (a stand-in for a crash or OOM kill)."""
-    if "evil.pkl" in item:
+    if "evil.pkl" in item:  # the task holding it dies, then it alone
         os._exit(17)
     return analyse_json(header, item)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from mlsbom.errors import MlsbomError
@@ -22,9 +22,11 @@ from mlsbom.facts import FormatDetected, InternalError
 from mlsbom.models import ArtifactResult, Format
 from mlsbom.serial import SerialError
 from mlsbom.walk import WalkItem
-from mlsbom.wire import analyse_json, answer_from_json, config_to_json, item_to_json, remote_ok
+from mlsbom.wire import analyse_json, answers_from_json, config_to_json, item_to_json, remote_ok
 
 RETRIES = 2  # a task that failed, or whose worker died, runs again this often, then is a finding
+BATCH_FILES = 16  # small files sent to a worker together
+BATCH_BYTES = 64 << 20
 
 Task = Callable[[str, str], str]
 
@@ -81,35 +83,70 @@ class DaskExecutor:
     ) -> Iterator[tuple[int, list[ArtifactResult]]]:
         as_completed: Any = importlib.import_module("distributed").as_completed
         header = json.dumps(config_to_json(work.config, cache=False))
-        futures: dict[Any, int] = {}
-        here: list[int] = []
-        for n, item in enumerate(items):
-            if not remote_ok(item):
-                here.append(n)
-                continue
-            doc = json.dumps(item_to_json(item, allowance(n)))
-            future = self.client.submit(self._task, header, doc, pure=False, retries=RETRIES)
-            futures[future] = n
-        for future in as_completed(list(futures)):
-            n = futures.pop(future)
-            yield n, self._answer(future, items[n], work)
+        here = [n for n, item in enumerate(items) if not remote_ok(item)]
+        batches = _batches(items, [n for n, item in enumerate(items) if remote_ok(item)])
+        docs = {n: item_to_json(items[n], allowance(n)) for batch in batches for n in batch}
+        pending = {self._submit(header, batch, docs): batch for batch in batches}
+        while pending:
+            failed: list[int] = []
+            done = as_completed(list(pending), with_results=True, raise_errors=False)
+            for group in done.batches():  # answers gathered in groups, not a round trip each
+                for future, answer in group:
+                    batch = pending.pop(future)
+                    try:
+                        answers = _read(answer, [items[n] for n in batch])
+                    except _Lost as lost:
+                        if len(batch) > 1:  # the culprit is found alone, the others still pass
+                            failed.extend(batch)
+                            continue
+                        answers = [[_lost(items[batch[0]], str(lost), work)]]
+                    yield from zip(batch, answers, strict=True)
+            pending = {self._submit(header, [n], docs): [n] for n in failed}
         if here:
             local = [items[n] for n in here]
             for m, results in SerialExecutor().run(work, local, lambda m: allowance(here[m])):
                 yield here[m], results
 
-    def _answer(self, future: Any, item: WalkItem, work: FileWork) -> list[ArtifactResult]:
-        try:
-            return answer_from_json(future.result(), item)
-        except (SerialError, ValueError, TypeError) as exc:
-            return [_lost(item, f"the worker's answer was unreadable: {exc}", work)]
-        except Exception as exc:  # KilledWorker, a worker-side error: fail closed on this file
-            return [_lost(item, f"{type(exc).__name__}: {exc}"[:300], work)]
+    def _submit(self, header: str, batch: list[int], docs: Mapping[int, object]) -> Any:
+        text = json.dumps([docs[n] for n in batch])
+        return self.client.submit(self._task, header, text, pure=False, retries=RETRIES)
 
     def close(self) -> None:
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+class _Lost(Exception):
+    """A task's worker raised or kept dying, or its answer did not fit."""
+
+
+def _batches(items: Sequence[WalkItem], chosen: list[int]) -> list[list[int]]:
+    """Consecutive files grouped into tasks of up to BATCH_FILES files and BATCH_BYTES bytes,
+    so small files do not pay a task's overhead each and large ones still spread out."""
+    batches: list[list[int]] = []
+    size = 0
+    for n in chosen:
+        grow = items[n].size or 0
+        if batches and len(batches[-1]) < BATCH_FILES and size + grow <= BATCH_BYTES:
+            batches[-1].append(n)
+            size += grow
+        else:
+            batches.append([n])
+            size = grow
+    return batches
+
+
+def _read(answer: object, items: list[WalkItem]) -> list[list[ArtifactResult]]:
+    """A task's answers, or _Lost when its worker raised or kept dying (KilledWorker)."""
+    if isinstance(answer, BaseException):
+        raise _Lost(f"{type(answer).__name__}: {answer}"[:300])
+    try:
+        if not isinstance(answer, str):
+            raise TypeError(f"a {type(answer).__name__}, not JSON text")
+        return answers_from_json(answer, items)
+    except (SerialError, ValueError, TypeError) as exc:
+        raise _Lost(f"the worker's answer was unreadable: {exc}") from None
 
 
 def _lost(item: WalkItem, why: str, work: FileWork) -> ArtifactResult:
