@@ -18,7 +18,7 @@ import click
 
 from mlsbom import __version__
 from mlsbom._cli_diff import diff_command
-from mlsbom._cli_output import check_outputs, report_options, write
+from mlsbom._cli_output import check_outputs, executor_option, report_options, write
 from mlsbom._cli_output import guarded as _guarded
 from mlsbom._cli_rules import rules
 from mlsbom._cli_signing import render_verify, signer_options, signer_policy
@@ -171,8 +171,10 @@ def cli() -> None:
     default=1,
     envvar="MLSBOM_JOBS",
     show_default=True,
-    help="Worker processes for local files (output identical to --jobs 1).",
+    help="Worker processes for local files (output identical to --jobs 1); with --executor dask, "
+    "the local cluster's workers.",
 )
+@executor_option
 @click.option(
     "--cache",
     "use_cache",
@@ -220,6 +222,7 @@ def scan(
     attestations: tuple[Path, ...],
     require_signature: bool,
     jobs: int,
+    executor: str,
     use_cache: bool,
     skip_project_code: bool,
     progress: bool,
@@ -267,6 +270,7 @@ def scan(
             hash_files=sbom_path is not None,
             signatures=signers,
             jobs=jobs,
+            executor=executor,
             cache=use_cache,
             prepare=_SBOM_WRITER if sbom_path is not None else (),
             progress=terminal_progress(progress),
@@ -358,11 +362,13 @@ def _require_files(result: ScanResult) -> None:
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the BOM here."
 )
 @_spec_option
+@executor_option
 @_policy_options("Policy file whose waivers and overrides apply to the recorded findings.")
 def sbom(
     targets: tuple[str, ...],
     output: Path | None,
     spec: str,
+    executor: str,
     policy_path: Path | None,
     no_policy: bool,
     debug: bool,
@@ -372,7 +378,7 @@ def sbom(
 
     def run() -> int:
         check_outputs([("--output", output)])
-        config = ScanConfig(hash_files=True, prepare=_SBOM_WRITER)
+        config = ScanConfig(hash_files=True, prepare=_SBOM_WRITER, executor=executor)
         _, result, _ = _scan_and_decide(targets, config, policy_path, no_policy, None)
         write(render_sbom(result, spec), output)
         return EXIT_PASS

@@ -115,3 +115,28 @@ def guarded(run: Callable[[], int], debug: bool) -> int:
         click.echo("hint: re-run with --debug and report the traceback", err=True)
         traceback.print_exc(limit=0)
     return 2  # tool error
+
+
+def check_executor(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """`--executor`: local, dask, or a scheduler address (a usage error otherwise)."""
+    if value in ("local", "dask"):
+        return value
+    from mlsbom.executors.dask import scheduler_address
+
+    try:
+        scheduler_address(value)
+    except MlsbomError as exc:
+        raise click.BadParameter(exc.hint or str(exc)) from None
+    return value
+
+
+executor_option = click.option(
+    "--executor",
+    default="local",
+    envvar="MLSBOM_EXECUTOR",
+    show_default=True,
+    callback=check_executor,
+    help="Where files are analysed: local (this machine, --jobs processes), dask (a local Dask "
+    "cluster of --jobs workers), or dask://HOST:PORT (a running scheduler); dask needs "
+    "mlsbom[dask].",
+)

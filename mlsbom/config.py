@@ -55,6 +55,7 @@ class ScanConfig:
     hash_files: bool = False  # SHA-256 of every file (for the SBOM and signature checks)
     signatures: SignerPolicy = field(default_factory=SignerPolicy)  # whom to trust, if required
     jobs: int = 1  # worker processes for local files (results are identical to jobs=1)
+    executor: str = "local"  # local | dask | dask://HOST:PORT (mlsbom.executors.executor_for)
     cache: bool = False  # reuse results of unchanged files (result_cache.py)
     prepare: tuple[str, ...] = ()  # modules to import while hash threads run (the SBOM writer)
     progress: Progress | None = None  # the CLI shows a bar on a TTY

@@ -32,8 +32,24 @@ def scan(
 ) -> ScanResult:
     """Scan every target; a missing target raises TargetError before anything is scanned.
 
-    `executor` runs the per-file analysis (default: `--jobs` local processes, or serial)."""
-    executor = executor or executor_for("local", config.jobs)
+    `executor` runs the per-file analysis; by default the one `config.executor` names (local:
+    `config.jobs` processes, or serial), closed again at the end."""
+    if executor is not None:
+        return _scan(targets, config, rules, began, executor)
+    own = executor_for(config.executor, config.jobs)
+    try:
+        return _scan(targets, config, rules, began, own)
+    finally:
+        own.close()
+
+
+def _scan(
+    targets: Sequence[str],
+    config: ScanConfig,
+    rules: RuleSet | None,
+    began: Walked | None,
+    executor: Executor,
+) -> ScanResult:
     began = began or start(targets, config)
     targets = began.targets  # each once, as walked
     rules = rules or load_rules()

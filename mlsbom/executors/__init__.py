@@ -18,7 +18,8 @@ __all__ = ["AllowanceFor", "Executor", "FileWork", "executor_for"]
 
 
 def executor_for(spec: str, jobs: int) -> Executor:
-    """The executor `--executor`/`--jobs` name: `local` (serial, or processes when jobs > 1)."""
+    """The executor `--executor`/`--jobs` name: `local` (serial, or processes when jobs > 1),
+    `dask` (a local cluster of `jobs` workers) or `dask://HOST:PORT` (a running scheduler)."""
     if spec == "local":
         if jobs > 1:
             from mlsbom.executors.processes import ProcessExecutor
@@ -27,4 +28,6 @@ def executor_for(spec: str, jobs: int) -> Executor:
         from mlsbom.executors.serial import SerialExecutor
 
         return SerialExecutor()
-    raise ValueError(f"unknown executor {spec!r}")
+    from mlsbom.executors.dask import DaskExecutor, scheduler_address
+
+    return DaskExecutor(scheduler_address(spec), jobs)

@@ -23,7 +23,7 @@ from mlsbom.lifetime import track_popen, untrack
 from mlsbom.models import ArtifactResult
 from mlsbom.serial import SerialError
 from mlsbom.walk import WalkItem
-from mlsbom.wire import config_to_json, item_to_json, portable, results_from_json
+from mlsbom.wire import answer_from_json, config_to_json, item_to_json, portable
 
 WORKER_MODULE = "mlsbom.executors.worker"
 
@@ -122,7 +122,7 @@ def _serve(
             try:
                 proc.stdin.write(json.dumps(item_to_json(items[n], allowance(n))) + "\n")
                 proc.stdin.flush()
-                out.put((n, results_from_json(proc.stdout.readline())))
+                out.put((n, answer_from_json(proc.stdout.readline(), items[n])))
             except (OSError, ValueError, SerialError, MemoryError):
                 out.put((n, here(n)))  # MemoryError here: a finding from analyse_file
     finally:

@@ -1,0 +1,163 @@
+"""The Dask executor: identical output to the local executors, workers on 127.0.0.1 only, and
+a file whose worker dies is a fail-closed finding, never a gap."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mlsbom._cli import cli
+from mlsbom.config import ScanConfig
+from mlsbom.engine import scan
+from mlsbom.wire import analyse_json
+
+distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+from test_hub import hub as hub_standin  # noqa: E402,F401 - the hub stand-in on 127.0.0.1
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+EVIL = b"cos\nsystem\n(S'echo mlsbom-fixture'\ntR."
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """A local cluster of two worker processes, listening on loopback only."""
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    try:
+        yield str(cluster.scheduler_address)
+    finally:
+        cluster.close()
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo model plus a malicious pickle, a zip holding one, and a folder of small files."""
+    root = tmp_path_factory.mktemp("repo")
+    shutil.copytree(FIXTURES / "demo", root / "demo", ignore=shutil.ignore_patterns("head"))
+    (root / "evil.pkl").write_bytes(EVIL)
+    import zipfile
+
+    with zipfile.ZipFile(root / "bundle.zip", "w") as zf:
+        zf.writestr("inner/data.pkl", EVIL)
+        zf.writestr("inner/ok.json", "{}")
+    for n in range(12):
+        (root / f"notes-{n}.json").write_text(json.dumps({"n": n}))
+    return root
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout
+
+
+def _timeless(text: str) -> str:
+    """Reports without the fields that measure time."""
+    text = re.sub(r'"(seconds|elapsed|duration)[a-z_]*": [0-9.e-]+', '"t": 0', text)
+    return re.sub(r'"(timestamp|serialNumber)": "[^"]*"', '"t": ""', text)
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_reports_match_the_local_executor(scheduler: str, repo: Path, fmt: str) -> None:
+    local = _cli("scan", str(repo), "--format", fmt)
+    jobs = _cli("scan", str(repo), "--format", fmt, "--jobs", "2")
+    dask = _cli("scan", str(repo), "--format", fmt, "--executor", scheduler)
+    assert local[0] == jobs[0] == dask[0] == 1
+    assert _timeless(dask[1]) == _timeless(local[1]) == _timeless(jobs[1])
+
+
+def test_sbom_matches_the_local_executor(
+    scheduler: str, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    boms = []
+    for executor in ("local", scheduler.replace("tcp://", "dask://")):
+        out = tmp_path / f"{len(boms)}.cdx.json"
+        code, _ = _cli("sbom", str(repo), "-o", str(out), "--executor", executor)
+        assert code == 0
+        boms.append(out.read_text())
+    assert boms[0] == boms[1]
+
+
+def test_the_environment_variable_chooses_the_executor(
+    scheduler: str, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLSBOM_EXECUTOR", scheduler)
+    code, out = _cli("scan", str(repo / "evil.pkl"), "--format", "json")
+    assert code == 1 and "pickle-dangerous-import" in out
+
+
+def test_a_local_cluster_is_started_and_stopped(repo: Path) -> None:
+    code, out = _cli("scan", str(repo / "bundle.zip"), "--executor", "dask", "-j", "1")
+    assert code == 1 and "pickle-dangerous-import" in out
+
+
+def dying_task(header: str, item: str) -> str:
+    """A task that kills its worker process for one file (a stand-in for a crash or OOM kill)."""
+    if "evil.pkl" in item:  # the task holding it dies, then it alone
+        os._exit(17)
+    return analyse_json(header, item)
+
+
+def test_a_file_whose_worker_dies_is_a_finding(repo: Path) -> None:
+    from mlsbom.executors.dask import DaskExecutor
+
+    executor = DaskExecutor(None, 2, task=dying_task)
+    try:
+        result = scan([str(repo)], ScanConfig(), executor=executor)
+    finally:
+        executor.close()
+    by_path = {a.ref.path: a for a in result.artifacts}
+    lost = by_path[f"{repo}/evil.pkl"]
+    assert [f.rule_id for f in lost.findings] == ["internal-error"]
+    assert "KilledWorker" in lost.findings[0].message or "lost" in lost.findings[0].message
+    assert len(by_path) == len({a.ref.path for a in scan([str(repo)], ScanConfig()).artifacts})
+
+
+def test_a_bad_executor_is_a_usage_error(repo: Path) -> None:
+    code, _ = _cli("scan", str(repo), "--executor", "spark://x")
+    assert code == 2
+
+
+def test_missing_extra_is_a_usage_error(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    result = CliRunner().invoke(cli, ["scan", str(repo / "evil.pkl"), "--executor", "dask"])
+    assert result.exit_code == 2
+    assert "mlsbom[dask]" in result.stderr
+
+
+def test_an_unreachable_scheduler_is_a_usage_error(repo: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    result = CliRunner().invoke(
+        cli, ["scan", str(repo / "evil.pkl"), "--executor", f"dask://127.0.0.1:{port}"]
+    )
+    assert result.exit_code == 2
+
+
+@pytest.mark.usefixtures("hub_standin")
+def test_hub_files_are_read_by_the_workers(scheduler: str) -> None:
+    """Workers read hub files by range themselves; the report (bytes read included) is the
+    local one."""
+    local = _cli("scan", "hf://acme/demo", "--format", "json")
+    dask = _cli("scan", "hf://acme/demo", "--format", "json", "--executor", scheduler)
+    assert local[0] == dask[0] == 1
+    assert _timeless(dask[1]) == _timeless(local[1])
+    assert '"bytes_read": 0' not in dask[1].split('"kind": "hub-repository"')[1][:2000]
