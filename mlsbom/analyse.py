@@ -16,7 +16,7 @@ from mlsbom.analyzers import BY_FORMAT
 from mlsbom.analyzers.archives import appended_zip
 from mlsbom.analyzers.base import Child, Hint, Job
 from mlsbom.analyzers.quiet import quiet_parsing
-from mlsbom.budget import Allowance, WorkBudget, WorkDone, out_of_memory, wall_clock
+from mlsbom.budget import Allowance, WorkBudget, out_of_memory, wall_clock
 from mlsbom.config import ScanConfig
 from mlsbom.detect import detect
 from mlsbom.facts import (
@@ -26,6 +26,7 @@ from mlsbom.facts import (
     InternalError,
     LimitExceeded,
     Unreadable,
+    WorkDone,
 )
 from mlsbom.file_guard import scan_pinned
 from mlsbom.models import ArtifactRef, ArtifactResult, Format

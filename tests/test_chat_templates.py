@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mlsbom.analyzers.chat_templates import TemplateConstruct, template_facts
-from mlsbom.facts import ParseError
+from mlsbom.analyzers.chat_templates import template_facts
+from mlsbom.facts import ParseError, TemplateConstruct
 from mlsbom.models import ArtifactRef, Severity
 from mlsbom.rules import load_rules
 

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 from mlsbom.analyzers.config_targets import walk_value
 from mlsbom.analyzers.notebooks import cell_facts
 from mlsbom.analyzers.pth_files import executed_lines
-from mlsbom.analyzers.python_code import PythonCall, PythonObfuscation, python_facts
+from mlsbom.analyzers.python_code import python_facts
 from mlsbom.analyzers.yaml_files import yaml_facts
 from mlsbom.config import ScanConfig
 from mlsbom.engine import scan
+from mlsbom.facts import PythonCall, PythonObfuscation
 from mlsbom.models import ScanResult, Severity
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -14,9 +14,9 @@ from mlsbom.analyzers.notebooks import cell_facts
 from mlsbom.analyzers.python_code import python_facts
 from mlsbom.config import ScanConfig
 from mlsbom.engine import scan
+from mlsbom.facts import RemoteCode
 from mlsbom.models import Severity
 from mlsbom.policy import Policy, apply, decide
-from mlsbom.remote_code import RemoteCode
 from mlsbom.rules import load_rules
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlsbom.analyzers.base import Job
-from mlsbom.analyzers.gguf import GgufAnalyzer, GgufModel
-from mlsbom.analyzers.onnx_files import OnnxAnalyzer, OnnxExternalData
+from mlsbom.analyzers.gguf import GgufAnalyzer
+from mlsbom.analyzers.onnx_files import OnnxAnalyzer
 from mlsbom.analyzers.safetensors_files import SafetensorsAnalyzer
 from mlsbom.analyzers.savedmodel import SavedModelAnalyzer
 from mlsbom.config import Limits, ScanConfig
 from mlsbom.engine import scan
-from mlsbom.facts import TensorSummary
+from mlsbom.facts import GgufModel, OnnxExternalData, TensorSummary
 from mlsbom.models import ArtifactRef, Format, Severity
 from mlsbom.policy import Policy, decide
 from mlsbom.sources import BytesSource

@@ -16,9 +16,9 @@ from typing import BinaryIO
 
 from mlsbom import zipfmt
 from mlsbom.analyzers.base import Analysis, Child, Hint, Job
-from mlsbom.analyzers.tar_archives import ArchiveEntry, name_problem
+from mlsbom.analyzers.tar_archives import name_problem
 from mlsbom.budget import WorkBudget
-from mlsbom.facts import Fact, LimitExceeded, ParseError, TorchCheckpoint, ZipAnomaly
+from mlsbom.facts import ArchiveEntry, Fact, LimitExceeded, ParseError, TorchCheckpoint, ZipAnomaly
 from mlsbom.models import Format
 from mlsbom.sources import (
     BytesSource,

@@ -15,12 +15,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.python_code import read_text
-from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.facts import Fact, LimitExceeded, ParseError, TemplateConstruct
 from mlsbom.models import Format
 from mlsbom.rules import shipped_lists
 
@@ -41,18 +39,6 @@ JINJA_INSTANCE_ATTRIBUTES = frozenset(
      "func_globals", "func_code", "im_func", "im_self", "im_class", "f_globals"}
 )  # fmt: skip
 FORMAT_FIELD = re.compile(r"\{[^{}]*[.\[][^{}]*\}")
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateConstruct(Fact):
-    """A chat-template construct: `private-attribute`, `python-attribute`, `built-name`,
-    `computed-attribute`, `computed-subscript`, `format-field`, `gadget-attribute`,
-    `unlisted-method` or `include`."""
-
-    kind: ClassVar[str] = "chat-template"
-    technique: str
-    expression: str
-    line: int
 
 
 @functools.cache

@@ -17,12 +17,10 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Child, Hint, Job
 from mlsbom.analyzers.python_code import read_text
-from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.facts import Fact, Hdf5Reference, KerasObject, KerasSetting, LimitExceeded, ParseError
 from mlsbom.loader_paths import loader_path, shown
 from mlsbom.models import Format
 from mlsbom.rules import shipped_lists
@@ -45,37 +43,6 @@ PATH_KEYS = frozenset(
      "filepath", "path", "table_path", "asset_path", "assets_dir", "idf_weights",
      "stop_words_file", "merges", "merges_file", "sequence_length_file", "proto"}
 )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class KerasObject(Fact):
-    """A config object loading would deserialise: a Lambda, or a class or function outside Keras."""
-
-    kind: ClassVar[str] = "keras-object"
-    role: str  # lambda | foreign-module | torch-module-wrapper | custom-object
-    module: str
-    class_name: str
-    evidence: str
-
-
-@dataclass(frozen=True, slots=True)
-class KerasSetting(Fact):
-    """A config value that weakens or extends loading: unsafe deserialisation, remote files."""
-
-    kind: ClassVar[str] = "keras-setting"
-    setting: str
-    evidence: str
-
-
-@dataclass(frozen=True, slots=True)
-class Hdf5Reference(Fact):
-    """An HDF5 object that points elsewhere: `external-link`, `external-storage` (raw data in
-    another file), `virtual-source` (a virtual dataset's source in another file), `soft-link`."""
-
-    kind: ClassVar[str] = "hdf5-reference"
-    reference: str
-    name: str
-    target: str
 
 
 def _allowed_module(module: str, class_name: str = "") -> bool:

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.analyzers.python_code import (
+from mlsbom.analyzers.python_code import python_facts, read_text
+from mlsbom.facts import (
+    Fact,
+    LimitExceeded,
+    ParseError,
     PythonSideEffect,
     PythonSyntaxError,
-    python_facts,
-    read_text,
+    ShellEscape,
 )
-from mlsbom.facts import Fact, LimitExceeded, ParseError
 from mlsbom.models import Format
 
 MAX_NOTEBOOK = 16 << 20
@@ -70,21 +70,6 @@ _SAFE_FLAGS = frozenset(
      "--yes", "--no-deps", "--upgrade-strategy", "--progress-bar", "off", "--force-reinstall",
      "eager", "only-if-needed", "--no-warn-script-location", "--disable-pip-version-check"}
 )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class ShellEscape(Fact):
-    """A notebook cell runs a shell command, an interpreter, an installer or fetched code."""
-
-    kind: ClassVar[str] = "notebook-shell"
-    command: str
-    fetch_and_run: bool  # a download piped into a shell or interpreter
-    cell: int
-    line: int
-    how: str = "!"  # the construct: `!`, `%%bash`, `%system`, `%pip`, `%run`, automagic `ls`…
-    remote: bool = False  # installs or loads code from a URL, VCS, local archive or extra index
-    index_install: bool = False  # only installs named packages from the default index
-    model_repo: bool = False  # the notebook ships in a model repository (set across files)
 
 
 def _source(cell: dict[str, object]) -> str | None:

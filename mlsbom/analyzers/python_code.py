@@ -12,76 +12,24 @@ import fnmatch
 import functools
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.python_refs import IMPORTERS, Resolver
-from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.facts import (
+    Fact,
+    LimitExceeded,
+    ParseError,
+    PythonCall,
+    PythonLocalImports,
+    PythonObfuscation,
+    PythonSideEffect,
+    PythonSyntaxError,
+)
 from mlsbom.models import Format
 from mlsbom.rules import shipped_lists
 
 MAX_SOURCE = 4 << 20  # characters of source parsed
 MAX_FACTS = 500  # facts kept per file (a generated file can repeat a call thousands of times)
-
-
-@dataclass(frozen=True, slots=True)
-class PythonCall(Fact):
-    """A reference to a classified name (`exec`, `os.system`, `socket.socket`, …) in Python source,
-    whatever happens to it next: called, aliased, passed to `map`/`partial`, looked up."""
-
-    kind: ClassVar[str] = "python-call"
-    call: str  # the dotted name referenced (called, aliased, passed on or looked up)
-    category: str
-    toplevel: bool  # runs when the module is imported
-    evidence: str
-    line: int
-    cell: int | None = None
-    loader_imported: bool = False  # a loader imports the file (auto_map, hubconf.py, …)
-
-
-@dataclass(frozen=True, slots=True)
-class PythonObfuscation(Fact):
-    """Code built at run time: decoded bytes run or unpickled, attributes by computed name."""
-
-    kind: ClassVar[str] = "python-obfuscation"
-    # decode-exec | dunder-attribute | built-name | computed-import | computed-lookup |
-    # computed-attribute
-    technique: str
-    construct: str
-    evidence: str
-    line: int
-    cell: int | None = None
-    loader_imported: bool = False  # a loader imports the file (auto_map, hubconf.py, …)
-
-
-@dataclass(frozen=True, slots=True)
-class PythonSideEffect(Fact):
-    """A module-level call outside the usual import-time helpers (it runs on import)."""
-
-    kind: ClassVar[str] = "python-side-effect"
-    call: str
-    evidence: str
-    line: int
-    cell: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PythonLocalImports(Fact):
-    """Modules this file imports, as paths relative to its folder (`../a/b` for `from ..a.b`):
-    when a loader imports the file, it imports these too (transformers copies relative imports)."""
-
-    kind: ClassVar[str] = "python-local-imports"
-    paths: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PythonSyntaxError(Fact):
-    """The source does not parse as Python 3 (Python would refuse to import it too)."""
-
-    kind: ClassVar[str] = "python-syntax-error"
-    message: str
-    line: int | None
 
 
 @functools.cache

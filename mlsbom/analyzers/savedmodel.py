@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
-from dataclasses import dataclass
-from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.protowire import (
@@ -22,7 +20,7 @@ from mlsbom.analyzers.protowire import (
     Reader,
     WireError,
 )
-from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.facts import Fact, LimitExceeded, ParseError, TfGraph, TfOp
 from mlsbom.models import Format
 from mlsbom.rules import shipped_lists
 
@@ -32,26 +30,6 @@ GRAPH_NODE, GRAPH_LIBRARY = 1, 2
 NODE_OP = 2
 LIBRARY_FUNCTION = 1
 FUNCTION_NODE_DEF = 3
-
-
-@dataclass(frozen=True, slots=True)
-class TfOp(Fact):
-    """An op the graph runs that touches files or calls Python (category from rules/lists)."""
-
-    kind: ClassVar[str] = "tf-op"
-    op: str
-    category: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class TfGraph(Fact):
-    """Size of the SavedModel's graphs (for the SBOM)."""
-
-    kind: ClassVar[str] = "tf-graph"
-    meta_graphs: int
-    nodes: int
-    distinct_ops: int
 
 
 def _category(op: str) -> str | None:

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections import Counter
 
 from mlsbom import __version__
-from mlsbom.hub.walk import HubRepository
+from mlsbom.facts import HubRepository, SignatureCheck
 from mlsbom.models import ArtifactRef, ArtifactResult, Finding, ScanResult, Severity
 from mlsbom.policy import Decision, rollup, verdict
 from mlsbom.reporters.escape import printable, printable_lines
-from mlsbom.signing.check import SignatureCheck
 
 _COLORS = {"fail": "\x1b[31m", "warn": "\x1b[33m", "pass": "\x1b[32m"}
 _RESET = "\x1b[0m"

@@ -37,18 +37,21 @@ from cyclonedx.model.vulnerability import (
 from packageurl import PackageURL
 
 from mlsbom import __version__
-from mlsbom.facts import Fact, TensorSummary
-from mlsbom.hub.walk import HubFile, HubRepository
-from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
-from mlsbom.provenance import (
+from mlsbom.facts import (
     ConfigSummary,
+    Fact,
+    HubFile,
+    HubRepository,
     ModelCardInfo,
     ModelConfig,
     ProvenanceProblem,
     ShardIndexInfo,
+    SignatureCheck,
+    SignatureFileMismatch,
+    TensorSummary,
 )
+from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
 from mlsbom.sbom.identity import ModelIdentity, hub_id, identify
-from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch
 
 _SEVERITY = {
     Severity.INFO: VulnerabilitySeverity.INFO,

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlsbom.digests import sha256_file
-from mlsbom.facts import Fact
+from mlsbom.facts import Fact, SignatureCheck, SignatureFileMismatch
 from mlsbom.regular_file import read_regular
-from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch
 from mlsbom.signing.errors import SignatureError
 from mlsbom.signing.signers import SignerPolicy
 
