@@ -20,11 +20,13 @@ from mlsbom.engine import scan
 from mlsbom.facts import GgufModel, OnnxExternalData, TensorSummary
 from mlsbom.models import ArtifactRef, Format, Severity
 from mlsbom.policy import Policy, decide
+from mlsbom.rules import load_rules
 from mlsbom.sources import BytesSource
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 gen_weights = pytest.importorskip("gen_weights")
+RULES = load_rules()
 EXPECTED = {name: exp for name, (_, exp) in gen_weights.files().items()}
 
 
@@ -59,7 +61,14 @@ def test_gguf_facts_and_template_child() -> None:
 def _job(analyzer_fmt: Format, data: bytes) -> Job:
     limits = Limits()
     return Job(
-        ArtifactRef("fuzz"), BytesSource(data), analyzer_fmt, data[:65536], len(data), limits, 1e18
+        ArtifactRef("fuzz"),
+        BytesSource(data),
+        analyzer_fmt,
+        data[:65536],
+        len(data),
+        limits,
+        1e18,
+        RULES.lists,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Protocol
 from mlsbom.budget import WorkBudget
 from mlsbom.config import Limits
 from mlsbom.facts import Fact
+from mlsbom.lists import Lists
 from mlsbom.models import ArtifactRef, Format
 from mlsbom.sources import Source
 
@@ -22,7 +23,7 @@ class Hint:
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One artefact to analyse."""
+    """One artefact to analyse, with the lists of the rules it will be judged by."""
 
     ref: ArtifactRef
     source: Source
@@ -31,6 +32,7 @@ class Job:
     size: int | None
     limits: Limits
     deadline: float
+    lists: Lists  # analysers that classify by data read their lists here, never a global
     budget: WorkBudget = field(default_factory=WorkBudget)  # counted work of the whole file
 
 

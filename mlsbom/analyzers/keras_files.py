@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from mlsbom.analyzers.base import Analysis, Child, Hint, Job
 from mlsbom.analyzers.python_code import read_text
 from mlsbom.facts import Fact, Hdf5Reference, KerasObject, KerasSetting, LimitExceeded, ParseError
+from mlsbom.lists import Lists
 from mlsbom.loader_paths import loader_path, shown
 from mlsbom.models import Format
-from mlsbom.rules import shipped_lists
 from mlsbom.sources import BytesSource, FileSource
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -45,10 +45,11 @@ PATH_KEYS = frozenset(
 )  # fmt: skip
 
 
-def _allowed_module(module: str, class_name: str = "") -> bool:
+def _allowed_module(module: str, keras: tuple[str, ...], class_name: str = "") -> bool:
+    """Whether `module` is one of Keras's own (`keras` holds the `keras-modules` list)."""
     if module == "builtins" and class_name == "function":
         return True  # keras.saving resolves these in keras.activations/losses/metrics… only
-    return any(fnmatch.fnmatchcase(module, p) for p in shipped_lists().get("keras-modules", ()))
+    return any(fnmatch.fnmatchcase(module, p) for p in keras)
 
 
 def _objects(root: object) -> Iterator[dict[str, object]]:
@@ -85,7 +86,7 @@ def _text(obj: dict[str, object], key: str) -> str:
 
 
 def _function_facts(
-    obj: dict[str, object], cls_name: str, mod_name: str, in_lambda: bool
+    obj: dict[str, object], cls_name: str, mod_name: str, in_lambda: bool, keras: tuple[str, ...]
 ) -> list[Fact]:
     """Serialized functions: Keras 3 `__lambda__`/`function` objects, Keras 2 Lambda configs."""
     if cls_name in LAMBDA_CLASSES and not in_lambda:
@@ -95,7 +96,7 @@ def _function_facts(
     if lambdas and not in_lambda:
         return [KerasObject("lambda", mod_name, "function_type=lambda", _lambda_code(obj))]
     module = _text(obj, "module")
-    if obj.get("function_type") == "function" and module and not _allowed_module(module):
+    if obj.get("function_type") == "function" and module and not _allowed_module(module, keras):
         name = _text(obj, "function")[:80]
         return [KerasObject("foreign-module", module, name, f"{module}.{name}")]
     if cls_name in TF_OP_LAMBDAS:
@@ -136,13 +137,15 @@ def _settings(obj: dict[str, object], cls_name: str) -> Iterator[Fact]:
             yield KerasSetting("remote-file", f"{key} = {value[:80]!r}")
 
 
-def config_facts(config: object) -> tuple[list[Fact], list[Child]]:
-    """Facts and child artefacts (pickled torch modules) from a parsed Keras config.
+def config_facts(config: object, lists: Lists) -> tuple[list[Fact], list[Child]]:
+    """Facts and child artefacts (pickled torch modules) from a parsed Keras config; modules
+    outside the `keras-modules` list of `lists` are foreign.
 
     The whole tree is walked: functions and classes can sit in any layer option (activation,
     initializer, regularizer, constraint), in compile configs (loss, metrics, optimizer) and in
     nested models, whatever the Keras version that wrote them.
     """
+    keras = lists["keras-modules"]
     facts: list[Fact] = []
     children: list[Child] = []
     lambda_configs: set[int] = set()  # a Lambda layer's own config says function_type again
@@ -153,20 +156,20 @@ def config_facts(config: object) -> tuple[list[Fact], list[Child]]:
             lambda_configs.add(id(inner))
             if isinstance(inner, dict):
                 lambda_configs.add(id(inner.get("function")))
-        found = _function_facts(obj, cls_name, mod_name, id(obj) in lambda_configs)
+        found = _function_facts(obj, cls_name, mod_name, id(obj) in lambda_configs, keras)
         facts.extend(found)
         if cls_name == "TorchModuleWrapper":
             fact, kids = _torch_wrapper(obj, mod_name, cls_name)
             facts.append(fact)
             children.extend(kids)
-        elif not found and mod_name and cls_name and not _allowed_module(mod_name, cls_name):
+        elif not found and mod_name and cls_name and not _allowed_module(mod_name, keras, cls_name):
             name = _text(obj, "config") if cls_name == "function" else cls_name
             facts.append(
                 KerasObject("foreign-module", mod_name, cls_name, f"{mod_name}.{name[:80]}")
             )
         registered = _text(obj, "registered_name")
         package = registered.partition(">")[0]
-        if ">" in registered and not _allowed_module(package):
+        if ">" in registered and not _allowed_module(package, keras):
             facts.append(KerasObject("custom-object", mod_name, cls_name, registered[:80]))
         facts.extend(_settings(obj, cls_name))
     if len(facts) > MAX_FACTS:
@@ -174,12 +177,12 @@ def config_facts(config: object) -> tuple[list[Fact], list[Child]]:
     return list(dict.fromkeys(facts)), children
 
 
-def _parse_config(text: str, where: str) -> tuple[list[Fact], list[Child]]:
+def _parse_config(text: str, where: str, lists: Lists) -> tuple[list[Fact], list[Child]]:
     try:
         config = json.loads(text)
     except (ValueError, RecursionError) as exc:
         return [ParseError(f"{where} is not valid JSON: {type(exc).__name__}")], []
-    return config_facts(config)
+    return config_facts(config, lists)
 
 
 def _probe(path: str) -> dict[str, object] | str:
@@ -213,7 +216,7 @@ class KerasAnalyzer:
             text, facts = read_text(job, MAX_CONFIG)
             if text is None:
                 return Analysis(facts)
-            found, children = _parse_config(text, "config.json")
+            found, children = _parse_config(text, "config.json", job.lists)
             return Analysis(found, children)
         return self._hdf5(job)
 
@@ -244,7 +247,7 @@ class KerasAnalyzer:
         for key in ("model_config", "training_config"):
             value = result.get(key)
             if isinstance(value, str):
-                found, kids = _parse_config(value, key)
+                found, kids = _parse_config(value, key, job.lists)
                 facts.extend(found)
                 children.extend(kids)
         return Analysis(facts, children)

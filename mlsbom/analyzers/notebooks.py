@@ -22,6 +22,7 @@ from mlsbom.facts import (
     PythonSyntaxError,
     ShellEscape,
 )
+from mlsbom.lists import Lists
 from mlsbom.models import Format
 
 MAX_NOTEBOOK = 16 << 20
@@ -137,7 +138,7 @@ def _automagic(line: str, source: str) -> tuple[str, str] | None:
     return name, rest
 
 
-def cell_facts(source: str, index: int) -> list[Fact]:
+def cell_facts(source: str, index: int, lists: Lists) -> list[Fact]:
     """Shell escapes of one code cell, then the Python checks on what is left."""
     facts: list[Fact] = []
     lines = source.splitlines()
@@ -196,7 +197,8 @@ def cell_facts(source: str, index: int) -> list[Fact]:
             python_lines.append("")  # other line magics (%matplotlib, %cd…)
         else:
             python_lines.append(line)
-    code = python_facts("\n".join(["" for _ in range(offset)] + python_lines), cell=index)
+    padded = "\n".join(["" for _ in range(offset)] + python_lines)
+    code = python_facts(padded, lists, cell=index)
     # IPython syntax is not an error; top-level calls are what cells are for (a person runs them,
     # nothing imports them), so only the dangerous-reference and obfuscation checks apply
     facts.extend(f for f in code if not isinstance(f, PythonSyntaxError | PythonSideEffect))
@@ -242,5 +244,5 @@ class NotebookAnalyzer:
             if source is None:
                 facts.append(ParseError(f"cell {index} has no readable source"))
                 continue
-            facts.extend(cell_facts(source, index))
+            facts.extend(cell_facts(source, index, job.lists))
         return Analysis(facts)
