@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from mlsbom.analyzers import BY_FORMAT
+from mlsbom.analyzers import BY_FORMAT, REGISTRY
 from mlsbom.analyzers.archives import appended_zip
 from mlsbom.analyzers.base import Child, Hint, Job
 from mlsbom.analyzers.quiet import quiet_parsing
@@ -201,7 +201,7 @@ def _run_analyzer(
     deadline = time.monotonic() + limits.max_seconds  # last resort; budgets are counted
     source = task.source  # _analyse runs only for tasks with a source
     assert source is not None
-    job = Job(task.ref, source, fmt, head, size, limits, deadline, rules.lists, budget)
+    job = Job(task.ref, source, fmt, head, size, limits, deadline, rules.lists, REGISTRY, budget)
     try:
         analysis = BY_FORMAT[fmt].analyze(job)
     except SourceLimit as exc:

@@ -8,8 +8,7 @@ absolute name). Each such path becomes a `LoaderPath` fact; rules judge where it
 
 from __future__ import annotations
 
-from mlsbom.analyzers.base import Analysis
-from mlsbom.analyzers.inspect_hooks import Inspector
+from mlsbom.analyzers.base import Analysis, Inspector
 from mlsbom.facts import Fact, LoaderPath
 from mlsbom.loader_paths import loader_path
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from mlsbom.analyzers.base import Analysis
-from mlsbom.analyzers.inspect_hooks import Inspector
+from mlsbom.analyzers.base import Analysis, Inspector
 from mlsbom.facts import (
     ConfigSummary,
     Fact,

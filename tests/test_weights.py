@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlsbom.analyzers import REGISTRY
 from mlsbom.analyzers.base import Job
 from mlsbom.analyzers.gguf import GgufAnalyzer
 from mlsbom.analyzers.onnx_files import OnnxAnalyzer
@@ -69,6 +70,7 @@ def _job(analyzer_fmt: Format, data: bytes) -> Job:
         limits,
         1e18,
         RULES.lists,
+        REGISTRY,
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import BinaryIO
 
-from mlsbom import zipfmt
+from mlsbom import zipfmt, zipmember
 from mlsbom.analyzers.base import Analysis, Child, Hint, Job
 from mlsbom.analyzers.tar_archives import name_problem
 from mlsbom.budget import WorkBudget
@@ -97,7 +97,7 @@ def _member_source(
         budget.check()
         f = open_seekable(parent, maximum)
         try:
-            return zipfmt.open_member(f, entry, max_bytes=maximum, budget=budget)
+            return zipmember.open_member(f, entry, max_bytes=maximum, budget=budget)
         except BaseException:
             f.close()
             raise

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 
-from mlsbom.analyzers.base import Analysis
-from mlsbom.analyzers.inspect_hooks import Inspector
+from mlsbom.analyzers.base import Analysis, Inspector
 from mlsbom.facts import ConfigCallable, Fact, LimitExceeded
 
 MAX_FACTS = 200

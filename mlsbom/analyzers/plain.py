@@ -7,8 +7,8 @@ import os
 import re
 from typing import BinaryIO
 
-from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.analyzers.inspect_hooks import merge, text_inspectors
+from mlsbom.analyzers.base import Analysis, Hint, Job, merge
+from mlsbom.analyzers.inspect_hooks import text_inspectors
 from mlsbom.analyzers.pickles import analyse_if_pickle
 from mlsbom.analyzers.protowire import Reader, WireError
 from mlsbom.facts import Fact, LfsPointer, LimitExceeded, Script, Unscannable
