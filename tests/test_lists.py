@@ -56,6 +56,13 @@ def test_keras_modules_come_from_the_lists() -> None:
     assert not any(isinstance(f, KerasObject) for f in config_facts(config, custom)[0])
 
 
+def test_keras_tf_functions_come_from_the_lists() -> None:
+    config = {"class_name": "TFOpLambda", "config": {"function": "math.add"}}
+    assert not config_facts(config, SHIPPED.lists)[0]
+    custom = _with(SHIPPED.lists, "keras-tf-functions", "math.*")
+    assert [f.evidence for f in config_facts(config, custom)[0]] == ["tf.math.add"]
+
+
 def test_chat_template_attributes_come_from_the_lists() -> None:
     source = "{{ messages|map(attribute='content')|join(' ') }}{{ 'a b'.split() }}"
     assert not template_facts(source, SHIPPED.lists)

@@ -33,10 +33,6 @@ MAX_FACTS = 500
 PROBE_SECONDS = 30
 LAMBDA_CLASSES = frozenset({"Lambda", "__lambda__", "__function__"})
 TF_OP_LAMBDAS = frozenset({"TFOpLambda", "SlicingOpLambda"})
-# tf.* functions a TFOpLambda layer could call that touch files, processes or Python
-TF_OP_DANGEROUS = ("io.", "compat.", "py_function", "numpy_function", "raw_ops.", "summary.",
-                   "debugging.", "saved_model.", "lookup.", "data.", "print", "load_op_library",
-                   "load_library", "keras.utils.get_file")  # fmt: skip
 # layer options that are file paths when given as strings (vocabularies, lookup tables, assets)
 PATH_KEYS = frozenset(
     {"vocabulary", "vocabulary_file", "vocab_file", "vocabulary_path", "filename", "file_path",
@@ -86,7 +82,7 @@ def _text(obj: dict[str, object], key: str) -> str:
 
 
 def _function_facts(
-    obj: dict[str, object], cls_name: str, mod_name: str, in_lambda: bool, keras: tuple[str, ...]
+    obj: dict[str, object], cls_name: str, mod_name: str, in_lambda: bool, lists: Lists
 ) -> list[Fact]:
     """Serialized functions: Keras 3 `__lambda__`/`function` objects, Keras 2 Lambda configs."""
     if cls_name in LAMBDA_CLASSES and not in_lambda:
@@ -96,13 +92,14 @@ def _function_facts(
     if lambdas and not in_lambda:
         return [KerasObject("lambda", mod_name, "function_type=lambda", _lambda_code(obj))]
     module = _text(obj, "module")
-    if obj.get("function_type") == "function" and module and not _allowed_module(module, keras):
+    foreign = bool(module) and not _allowed_module(module, lists["keras-modules"])
+    if obj.get("function_type") == "function" and foreign:
         name = _text(obj, "function")[:80]
         return [KerasObject("foreign-module", module, name, f"{module}.{name}")]
     if cls_name in TF_OP_LAMBDAS:
         inner = obj.get("config")
         name = _text(inner, "function") if isinstance(inner, dict) else ""
-        if name.startswith(TF_OP_DANGEROUS):
+        if any(fnmatch.fnmatchcase(name, p) for p in lists["keras-tf-functions"]):
             return [KerasObject("foreign-module", "tensorflow", name[:80], f"tf.{name[:80]}")]
     return []
 
@@ -139,7 +136,8 @@ def _settings(obj: dict[str, object], cls_name: str) -> Iterator[Fact]:
 
 def config_facts(config: object, lists: Lists) -> tuple[list[Fact], list[Child]]:
     """Facts and child artefacts (pickled torch modules) from a parsed Keras config; modules
-    outside the `keras-modules` list of `lists` are foreign.
+    outside the `keras-modules` list of `lists` are foreign, and so are the `tf.*` functions of
+    its `keras-tf-functions` list that a TFOpLambda layer calls.
 
     The whole tree is walked: functions and classes can sit in any layer option (activation,
     initializer, regularizer, constraint), in compile configs (loss, metrics, optimizer) and in
@@ -156,7 +154,7 @@ def config_facts(config: object, lists: Lists) -> tuple[list[Fact], list[Child]]
             lambda_configs.add(id(inner))
             if isinstance(inner, dict):
                 lambda_configs.add(id(inner.get("function")))
-        found = _function_facts(obj, cls_name, mod_name, id(obj) in lambda_configs, keras)
+        found = _function_facts(obj, cls_name, mod_name, id(obj) in lambda_configs, lists)
         facts.extend(found)
         if cls_name == "TorchModuleWrapper":
             fact, kids = _torch_wrapper(obj, mod_name, cls_name)
