@@ -49,6 +49,14 @@ _spec_option = click.option(
     show_default=True,
     help="CycloneDX specification version of the BOM.",
 )
+_rules_option = click.option(
+    "--rules",
+    "rules_folder",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    envvar="MLSBOM_RULES",
+    help="Judge with the rules (and classify with the lists) of this folder instead of the "
+    "shipped ones; laid out like rules/ [default: the shipped rules].",
+)
 
 
 def _policy_options(purpose: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -194,6 +202,7 @@ def cli() -> None:
     default=True,
     help="Show a progress bar on stderr when it is a terminal.",
 )
+@_rules_option
 @click.option("--debug", is_flag=True, help="Show tracebacks for tool errors.")
 def scan(
     targets: tuple[str, ...],
@@ -226,6 +235,7 @@ def scan(
     use_cache: bool,
     skip_project_code: bool,
     progress: bool,
+    rules_folder: Path | None,
     debug: bool,
 ) -> None:
     """Scan files and folders (signatures included); exit 0 pass, 1 policy failure, 2 error."""
@@ -276,7 +286,7 @@ def scan(
             progress=terminal_progress(progress),
         )
         rules, result, decision = _scan_and_decide(
-            chosen, config, policy_path, no_policy, fail_on, baseline
+            chosen, config, policy_path, no_policy, fail_on, baseline, rules_folder
         )
         if downloads is not None:
             result = downloads.annotate(result)
@@ -318,13 +328,14 @@ def _scan_and_decide(
     no_policy: bool,
     fail_on: str | None,
     baseline: Path | None = None,
+    rules_folder: Path | None = None,
 ) -> tuple[RuleSet, ScanResult, Decision]:
     from mlsbom.prescan import start
 
     began = start(targets, config)  # hashing (if asked) runs while rules and policy load
     from mlsbom.engine import scan as run_scan
 
-    rules = load_rules()
+    rules = load_rules(rules_folder)
     found = policy_path or (None if no_policy else discover())
     policy = load_policy(found, rules) if found else Policy()
     if fail_on:
@@ -363,12 +374,14 @@ def _require_files(result: ScanResult) -> None:
 )
 @_spec_option
 @executor_option
+@_rules_option
 @_policy_options("Policy file whose waivers and overrides apply to the recorded findings.")
 def sbom(
     targets: tuple[str, ...],
     output: Path | None,
     spec: str,
     executor: str,
+    rules_folder: Path | None,
     policy_path: Path | None,
     no_policy: bool,
     debug: bool,
@@ -379,7 +392,9 @@ def sbom(
     def run() -> int:
         check_outputs([("--output", output)])
         config = ScanConfig(hash_files=True, prepare=_SBOM_WRITER, executor=executor)
-        _, result, _ = _scan_and_decide(targets, config, policy_path, no_policy, None)
+        _, result, _ = _scan_and_decide(
+            targets, config, policy_path, no_policy, None, rules_folder=rules_folder
+        )
         write(render_sbom(result, spec), output)
         return EXIT_PASS
 

@@ -14,11 +14,10 @@ from typing import Any, TypeVar
 import click
 
 from mlsbom.errors import MlsbomError
-from mlsbom.facts import Fact
+from mlsbom.facts import Fact, SignatureCheck, SignatureFileMismatch
 from mlsbom.regular_file import read_regular
 from mlsbom.reporters.escape import json_tree, printable
 from mlsbom.serial import dump
-from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch
 from mlsbom.signing.signers import SignerPolicy, signers_from
 
 F = TypeVar("F", bound=Callable[..., Any])

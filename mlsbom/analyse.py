@@ -12,11 +12,11 @@ import sys
 import time
 from dataclasses import dataclass
 
-from mlsbom.analyzers import BY_FORMAT
+from mlsbom.analyzers import BY_FORMAT, REGISTRY
 from mlsbom.analyzers.archives import appended_zip
 from mlsbom.analyzers.base import Child, Hint, Job
 from mlsbom.analyzers.quiet import quiet_parsing
-from mlsbom.budget import Allowance, WorkBudget, WorkDone, out_of_memory, wall_clock
+from mlsbom.budget import Allowance, WorkBudget, out_of_memory, wall_clock
 from mlsbom.config import ScanConfig
 from mlsbom.detect import detect
 from mlsbom.facts import (
@@ -26,6 +26,7 @@ from mlsbom.facts import (
     InternalError,
     LimitExceeded,
     Unreadable,
+    WorkDone,
 )
 from mlsbom.file_guard import scan_pinned
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
@@ -176,7 +177,7 @@ def _analyse(
         )
         if fallback is not None:
             fmt = forced = fallback
-    final, facts, children = _run_analyzer(task, fmt, head, size, config, budget)
+    final, facts, children = _run_analyzer(task, fmt, head, size, config, rules, budget)
     if task.source is not None and (extra := appended_zip(final, task.source, size)):
         children = [*children, extra]
     # judged on the final format: containers are classified by their members (a .keras zip)
@@ -190,6 +191,7 @@ def _run_analyzer(
     head: bytes,
     size: int | None,
     config: ScanConfig,
+    rules: RuleSet,
     budget: WorkBudget,
 ) -> tuple[Format, list[Fact], list[Child]]:
     """The format's analyser, inside the per-artefact boundary (limits, errors: facts)."""
@@ -197,7 +199,9 @@ def _run_analyzer(
     if size is not None and size > limits.max_file_bytes:
         return fmt, [LimitExceeded("file-bytes", limits.max_file_bytes, size)], []
     deadline = time.monotonic() + limits.max_seconds  # last resort; budgets are counted
-    job = Job(task.ref, task.source, fmt, head, size, limits, deadline, budget)  # type: ignore[arg-type]
+    source = task.source  # _analyse runs only for tasks with a source
+    assert source is not None
+    job = Job(task.ref, source, fmt, head, size, limits, deadline, rules.lists, REGISTRY, budget)
     try:
         analysis = BY_FORMAT[fmt].analyze(job)
     except SourceLimit as exc:

@@ -24,10 +24,10 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, BinaryIO, ClassVar, cast
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from mlsbom.config import Limits
-from mlsbom.facts import Fact, LimitExceeded
+from mlsbom.facts import Fact, LimitExceeded, WorkDone
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
 from mlsbom.sources import SourceLimit
 
@@ -39,14 +39,6 @@ WALL_CLOCK = "wall-clock-seconds"
 
 class BudgetExceeded(SourceLimit):
     """The file's counted budget is spent (a SourceLimit: every reader already handles it)."""
-
-
-@dataclass(frozen=True, slots=True)
-class WorkDone(Fact):
-    """Bytes the decompressors produced for one walked file (scan and target budgets count it)."""
-
-    kind: ClassVar[str] = "work-done"
-    inflated: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mlsbom.analyzers.base import Analysis, Child
-from mlsbom.analyzers.inspect_hooks import Inspector
+from mlsbom.analyzers.base import Analysis, Child, Inspector
 from mlsbom.models import Format
 from mlsbom.sources import BytesSource
 

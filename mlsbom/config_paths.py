@@ -8,10 +8,9 @@ absolute name). Each such path becomes a `LoaderPath` fact; rules judge where it
 
 from __future__ import annotations
 
-from mlsbom.analyzers.base import Analysis
-from mlsbom.analyzers.inspect_hooks import Inspector
-from mlsbom.facts import Fact
-from mlsbom.loader_paths import LoaderPath, loader_path
+from mlsbom.analyzers.base import Analysis, Inspector
+from mlsbom.facts import Fact, LoaderPath
+from mlsbom.loader_paths import loader_path
 
 TOKENIZER_FILES = frozenset(
     {"tokenizer_config.json", "processor_config.json", "preprocessor_config.json"}

@@ -10,50 +10,23 @@ import os
 import posixpath
 import re
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import ClassVar
 
-from mlsbom.facts import Fact, TensorShapes
+from mlsbom.facts import (
+    Fact,
+    RemoteCode,
+    RemoteCodeMissing,
+    ShadowWeights,
+    ShardIndexInfo,
+    ShardIndexMismatch,
+    TensorShapes,
+)
 from mlsbom.loader_code import retag
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
-from mlsbom.provenance import ShardIndexInfo
-from mlsbom.remote_code import RemoteCode
 from mlsbom.rules import RuleSet, add_facts
 
 _PICKLE_CHECKPOINTS = {Format.PYTORCH_ZIP, Format.PYTORCH_LEGACY, Format.PICKLE}
 _WEIGHTS_NAME = re.compile(r"^(pytorch_model|model|diffusion_pytorch_model|adapter_model)[-.\w]*$")
 _SHARD = re.compile(r"^(.+)-\d{5}-of-\d{5}\.(safetensors|bin)$")
-
-
-@dataclass(frozen=True, slots=True)
-class ShadowWeights(Fact):
-    """Both safetensors and a pickle checkpoint of the weights sit in the same folder."""
-
-    kind: ClassVar[str] = "shadow-weights"
-    safetensors: str
-    pickle: str
-    differs: bool  # tensor names or shapes differ between the two
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class ShardIndexMismatch(Fact):
-    """A shard index names a file that is missing, or a shard file is not in any index."""
-
-    kind: ClassVar[str] = "shard-index-mismatch"
-    index: str
-    shard: str
-    problem: str  # missing | unindexed
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteCodeMissing(Fact):
-    """An `auto_map` names a module of this repository that is not in the scanned folder."""
-
-    kind: ClassVar[str] = "remote-code-missing"
-    file: str
-    module: str
-    reference: str
 
 
 def _folder(path: str) -> str:

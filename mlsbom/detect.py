@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from mlsbom.analyzers import REGISTRY
-from mlsbom.analyzers.base import Hint
+from mlsbom.analyzers.base import Hint, first_sniff
 from mlsbom.analyzers.pickle_vm import head_verdict
-from mlsbom.analyzers.pickles import PickleAnalyzer
+from mlsbom.analyzers.pickles import READS_PICKLE_AT_0, PickleAnalyzer
 from mlsbom.config import Limits
 from mlsbom.models import Format
 
-# formats whose analysers walk the pickle that pickle.load reads from offset 0
-READS_PICKLE_AT_0 = frozenset(
-    {Format.PICKLE, Format.JOBLIB, Format.DILL, Format.CLOUDPICKLE, Format.PYTORCH_LEGACY}
-)
 # formats whose analysers decide on the whole file themselves when it may be a pickle
 _PROBE_THEMSELVES = frozenset({Format.UNKNOWN, Format.TEXT})
 _PICKLES = PickleAnalyzer()
@@ -21,11 +17,7 @@ _LIMITS = Limits()
 
 def registry_format(head: bytes, hint: Hint) -> Format:
     """Ask each analyser's sniff in registry order; the first answer wins."""
-    for analyzer in REGISTRY:
-        fmt = analyzer.sniff(head, hint)
-        if fmt is not None:
-            return fmt
-    return Format.UNKNOWN
+    return first_sniff(REGISTRY, head, hint)
 
 
 def detect(head: bytes, hint: Hint) -> Format:

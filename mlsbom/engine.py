@@ -63,7 +63,7 @@ def _scan(
 
         warm_up()  # sigstore's import overlaps the hashing threads
     results: list[ArtifactResult] = []
-    store = open_cache(config) if config.cache else None  # one fingerprint for all targets
+    store = open_cache(config, rules) if config.cache else None  # one fingerprint for all targets
     if config.progress is not None:
         config.progress.start(len(items), sum(i.size or 0 for i in items))
     spend = ScanBudget(config.limits)

@@ -16,14 +16,10 @@ import dataclasses
 import posixpath
 from collections.abc import Iterator
 
-from mlsbom.analyzers.config_targets import ConfigCallable
-from mlsbom.analyzers.notebooks import ShellEscape
-from mlsbom.analyzers.plain import PthCode
-from mlsbom.analyzers.python_code import PythonLocalImports, mark_loader_imported
-from mlsbom.facts import Fact
+from mlsbom.analyzers.python_code import mark_loader_imported
+from mlsbom.facts import ConfigCallable, Fact, PthCode, PythonLocalImports, RemoteCode, ShellEscape
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
 from mlsbom.project_code import is_loader_code, memoised
-from mlsbom.remote_code import RemoteCode
 from mlsbom.rules import RuleSet
 
 MODEL_FORMATS = frozenset(

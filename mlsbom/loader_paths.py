@@ -9,26 +9,13 @@ ONNX external data, Keras vocabularies and lookup tables, tokenizer files named 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import ClassVar
 
-from mlsbom.facts import Fact
+from mlsbom.facts import LoaderPath
 
 SPECIAL_PREFIXES = ("/dev/", "/proc/", "/sys/")
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 ESCAPING = ("absolute", "url", "escape", "special", "windows", "nul", "home")
-
-
-@dataclass(frozen=True, slots=True)
-class LoaderPath(Fact):
-    """A file or URL that loading opens because `source` metadata names it at `key`."""
-
-    kind: ClassVar[str] = "loader-path"
-    source: str  # keras | tokenizer | shard-index | gguf | safetensors
-    key: str
-    path: str
-    problem: str  # inside | absolute | url | escape | special | windows | nul | home
 
 
 def path_problem(path: str) -> str:

@@ -76,20 +76,6 @@ class Format(str, enum.Enum):
         return self in _CODE_FORMATS
 
 
-class SignatureStatus(str, enum.Enum):
-    """How verifying one signature file ended (rules match these values as strings)."""
-
-    VERIFIED = "verified"  # valid, and made by a signer the policy accepts
-    UNTRUSTED = "untrusted"  # valid, but signers were given and this one is none of them
-    UNCHECKED = "unchecked"  # valid, but no signer was given, so nobody is trusted
-    INVALID = "invalid"  # does not verify (bad signature, certificate, log entry, subject)
-    MALFORMED = "malformed"  # not a bundle or statement mlsbom can read
-    MISMATCH = "mismatch"  # the signed file's digest differs from the file on disk
-
-    def __str__(self) -> str:
-        return self.value
-
-
 _CODE_FORMATS = frozenset(
     {
         Format.PICKLE,

@@ -9,9 +9,15 @@ import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
 
-from mlsbom.facts import Fact, GlobalRef, PickleImport
+from mlsbom.facts import (
+    Fact,
+    FormatNotAllowed,
+    GlobalRef,
+    LicenseNotAllowed,
+    PickleImport,
+    WaiverExpired,
+)
 from mlsbom.models import ArtifactRef, ArtifactResult, Finding, Format, ScanResult, Severity
 from mlsbom.rules import RuleSet
 from mlsbom.signing.signers import SignerPolicy
@@ -91,34 +97,6 @@ class Decision:
         return reason
 
 
-@dataclass(frozen=True, slots=True)
-class FormatNotAllowed(Fact):
-    """The policy does not allow this artefact's format."""
-
-    kind: ClassVar[str] = "policy-format"
-    format: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class LicenseNotAllowed(Fact):
-    """The model's declared licence is denied, not allowed, or unknown under an allow list."""
-
-    kind: ClassVar[str] = "policy-license"
-    license: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class WaiverExpired(Fact):
-    """A waiver in the policy has passed its expiry date."""
-
-    kind: ClassVar[str] = "policy-waiver-expired"
-    rule: str
-    path: str
-    expires: str
-
-
 def _format_facts(art: ArtifactResult, policy: Policy) -> list[Fact]:
     fmt = art.format
     if fmt in policy.formats_denied:
@@ -159,7 +137,7 @@ def _license_facts(result: ScanResult, policy: Policy) -> dict[ArtifactRef, list
     """Licence facts per artefact: on each target's model card, or on the target itself."""
     if policy.licenses_allowed is None and not policy.licenses_denied:
         return {}
-    from mlsbom.provenance import ModelCardInfo
+    from mlsbom.facts import ModelCardInfo
 
     out: dict[ArtifactRef, list[Fact]] = {}
     for target in result.targets:

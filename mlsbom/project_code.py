@@ -16,7 +16,8 @@ import json
 import os
 from collections.abc import Callable, Iterable
 
-from mlsbom.remote_code import AUTO_MAP_FILES, RemoteCode
+from mlsbom.facts import RemoteCode
+from mlsbom.remote_code import AUTO_MAP_FILES
 from mlsbom.remote_code import _inspect as inspect_config
 
 _CONFIGS = (*sorted(AUTO_MAP_FILES), "model_index.json")

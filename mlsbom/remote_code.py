@@ -9,12 +9,9 @@ Chat templates in tokenizer configs are handed to the chat template analyser as 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import ClassVar
 
-from mlsbom.analyzers.base import Analysis, Child
-from mlsbom.analyzers.inspect_hooks import Inspector
-from mlsbom.facts import Fact
+from mlsbom.analyzers.base import Analysis, Child, Inspector
+from mlsbom.facts import Fact, RemoteCode
 from mlsbom.models import Format
 from mlsbom.sources import BytesSource
 
@@ -48,18 +45,6 @@ DIFFUSERS_PIPELINE_MODULES = frozenset(
 )  # fmt: skip
 MAX_REFERENCES = 200
 MAX_TEMPLATE_BYTES = 1 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteCode(Fact):
-    """Loading needs trust_remote_code: `reference` names the module and class it imports."""
-
-    kind: ClassVar[str] = "remote-code"
-    file: str
-    key: str
-    reference: str
-    module: str  # the .py module (without .py) the loader imports
-    other_repo: str  # the repository the code comes from when it is another one, else ""
 
 
 def _split(reference: str) -> tuple[str, str]:

@@ -40,7 +40,7 @@ from pathlib import Path
 from mlsbom import __version__
 from mlsbom.config import ScanConfig
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
-from mlsbom.rules import RuleSet, rules_dir
+from mlsbom.rules import RuleSet
 from mlsbom.serial import SerialError, dump, load_results
 
 MIN_BYTES = 16 << 10  # smaller files are cheaper to scan than to look up
@@ -66,9 +66,9 @@ def cache_dir() -> Path:
     return Path(base) / "mlsbom"
 
 
-def _rules_digest() -> str:
+def _rules_digest(folder: Path) -> str:
+    """The rules folder's files, names and contents (what decides findings besides mlsbom)."""
     h = hashlib.sha256()
-    folder = rules_dir()
     for path in sorted(folder.rglob("*.toml")):
         h.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
@@ -82,11 +82,11 @@ def _ours(st: os.stat_result, what: str, private: bool = False) -> None:
         raise CacheUnusable(f"{what} is open to other users (mode {stat.S_IMODE(st.st_mode):o})")
 
 
-def open_cache(config: ScanConfig, root: Path | None = None) -> ResultCache | None:
+def open_cache(config: ScanConfig, rules: RuleSet, root: Path | None = None) -> ResultCache | None:
     """The cache for this scan, or None (with a warning) where it cannot be trusted."""
     root = root or cache_dir()
     try:
-        return ResultCache(config, root)
+        return ResultCache(config, rules, root)
     except CacheUnusable as exc:
         log.warning("warning: result cache %s ignored: %s", root, exc)
         return None
@@ -95,9 +95,10 @@ def open_cache(config: ScanConfig, root: Path | None = None) -> ResultCache | No
 class ResultCache:
     """Authenticated, content-keyed results of walked files (see the module docstring)."""
 
-    def __init__(self, config: ScanConfig, root: Path) -> None:
+    def __init__(self, config: ScanConfig, rules: RuleSet, root: Path) -> None:
         self.root = root
-        settings = json.dumps([__version__, _rules_digest(), dump(config.limits), config.explain])
+        digest = _rules_digest(rules.folder)  # the rules this scan uses, wherever they live
+        settings = json.dumps([__version__, digest, dump(config.limits), config.explain])
         self.fingerprint = hashlib.sha256(settings.encode()).hexdigest()[:32]
         self.hits = 0
         try:

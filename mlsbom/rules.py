@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import fnmatch
-import functools
 import importlib.resources
 import re
 import sys
@@ -28,6 +27,7 @@ from typing import Any
 
 from mlsbom.errors import RuleError
 from mlsbom.facts import Fact, GlobalRef, fact_kinds, field_names
+from mlsbom.lists import Lists
 from mlsbom.models import ArtifactRef, ArtifactResult, Finding, Location, Severity
 
 if sys.version_info >= (3, 11):
@@ -172,17 +172,22 @@ class ExtensionHint:
 
 
 class RuleSet:
-    """All rules and lists, validated; `judge` turns facts into findings."""
+    """All rules and lists of one rules folder, validated; `judge` turns facts into findings.
+
+    `lists` also go to the analysers (through their job), and `folder` to worker processes and
+    the result cache's fingerprint, so that every part of a scan uses the same rules."""
 
     def __init__(
         self,
         rules: Iterable[Rule],
         lists: Mapping[str, tuple[str, ...]],
         extensions: Mapping[str, ExtensionHint],
+        folder: Path,
     ) -> None:
         self.rules = tuple(sorted(rules, key=lambda r: r.id))
-        self.lists = dict(lists)
+        self.lists = Lists(lists)
         self.extensions = dict(extensions)
+        self.folder = folder
 
     @cached_property
     def by_id(self) -> dict[str, Rule]:
@@ -354,15 +359,10 @@ def _load_rule(path: Path, lists: Mapping[str, tuple[str, ...]]) -> Rule:
     )
 
 
-@functools.cache
-def shipped_lists() -> Mapping[str, tuple[str, ...]]:
-    """The shipped `rules/lists/` (analysers that classify by data, e.g. Python call categories)."""
-    return _load_lists(rules_dir() / "lists")
-
-
 def load_rules(folder: Path | None = None) -> RuleSet:
-    """Load and validate every rule, list and extension hint under `folder`."""
-    folder = folder or rules_dir()
+    """Load and validate every rule, list and extension hint under `folder` (default: the
+    shipped rules)."""
+    folder = (folder or rules_dir()).absolute()
     if not folder.is_dir():
         raise RuleError(f"rules folder not found: {folder}")
     lists = _load_lists(folder / "lists")
@@ -370,7 +370,8 @@ def load_rules(folder: Path | None = None) -> RuleSet:
     ids = [r.id for r in rules]
     if len(set(ids)) != len(ids):
         raise RuleError("duplicate rule ids")
-    return RuleSet(rules, lists, _load_extensions(folder / "formats" / "extensions.toml"))
+    extensions = _load_extensions(folder / "formats" / "extensions.toml")
+    return RuleSet(rules, lists, extensions, folder)
 
 
 def add_facts(art: ArtifactResult, facts: list[Fact], rules: RuleSet) -> ArtifactResult:

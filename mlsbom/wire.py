@@ -20,8 +20,8 @@ from mlsbom.hub.remote import Listing
 from mlsbom.hub.source import HubSource
 from mlsbom.hub.target import HubTarget
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
-from mlsbom.result_cache import ResultCache, open_cache
-from mlsbom.rules import RuleSet, load_rules
+from mlsbom.result_cache import open_cache
+from mlsbom.rules import RuleSet, load_rules, rules_dir
 from mlsbom.serial import _load_as, dump, load_fact, load_results
 from mlsbom.sources import FileSource, Source
 from mlsbom.walk import WalkItem
@@ -89,8 +89,15 @@ def item_from_json(doc: dict[str, Any]) -> tuple[WalkItem, Allowance | None]:
     return WalkItem(ref, source, doc["size"], facts, fmt, identity), allowance
 
 
-def config_to_json(config: ScanConfig, cache: bool) -> dict[str, Any]:
-    return {"limits": dump(config.limits), "explain": config.explain, "cache": cache}
+def config_to_json(config: ScanConfig, rules: RuleSet, cache: bool) -> dict[str, Any]:
+    """The header: the configuration, and the rules folder every worker loads (the same rules
+    judge, and the same lists classify, in every process)."""
+    return {
+        "limits": dump(config.limits),
+        "explain": config.explain,
+        "cache": cache,
+        "rules": None if rules.folder == rules_dir().resolve() else str(rules.folder),
+    }  # None: the worker's own shipped rules (another machine installs them elsewhere)
 
 
 def config_from_json(doc: dict[str, Any]) -> ScanConfig:
@@ -103,8 +110,9 @@ class Worker:
 
     def __init__(self, header: dict[str, Any]) -> None:
         self.config = config_from_json(header)
-        self.rules: RuleSet = load_rules()
-        self.store: ResultCache | None = open_cache(self.config) if self.config.cache else None
+        folder = header.get("rules")
+        self.rules: RuleSet = load_rules(Path(folder) if isinstance(folder, str) else None)
+        self.store = open_cache(self.config, self.rules) if self.config.cache else None
 
     def answer(self, doc: dict[str, Any]) -> str:
         """The dumped results of one file and the bytes read from the hub for it; running out of

@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, BinaryIO, cast
+from typing import BinaryIO
 
 from mlsbom.sources import SourceError
-
-if TYPE_CHECKING:
-    from mlsbom.budget import WorkBudget
 
 _LOCAL = b"PK\x03\x04"
 _CENTRAL = b"PK\x01\x02"
@@ -297,18 +294,6 @@ def has_directory(f: BinaryIO, size: int) -> bool:
         return any(count > 0 for count, _, _, _ in _directories(f, size))
     except (ZipFormatError, struct.error, OverflowError):
         return False
-
-
-def open_member(
-    f: BinaryIO, entry: ZipEntry, *, max_bytes: int, budget: WorkBudget | None = None
-) -> BinaryIO:
-    """A streaming, unbuffered reader of the member's bytes (`zipmember.MemberReader`).
-
-    Raises ZipFormatError for members with no located data or an unsupported method.
-    """
-    from mlsbom.zipmember import MemberReader
-
-    return cast(BinaryIO, MemberReader(f, entry, max_bytes, budget))
 
 
 def member_size_hint(entry: ZipEntry) -> int:

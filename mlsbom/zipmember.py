@@ -15,7 +15,7 @@ import io
 import lzma
 import struct
 import zlib
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
 
 from mlsbom.budget import CHARGE_BYTES
 from mlsbom.zipfmt import ZipEntry, ZipFormatError, ZipLimitError, _read_at
@@ -174,3 +174,13 @@ class MemberReader(io.RawIOBase):
             view[filled : filled + len(data)] = data
             filled += len(data)
         return filled
+
+
+def open_member(
+    f: BinaryIO, entry: ZipEntry, *, max_bytes: int, budget: WorkBudget | None = None
+) -> BinaryIO:
+    """A streaming, unbuffered reader of the member's bytes (a `MemberReader`).
+
+    Raises ZipFormatError for members with no located data or an unsupported method.
+    """
+    return cast(BinaryIO, MemberReader(f, entry, max_bytes, budget))

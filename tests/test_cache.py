@@ -55,7 +55,7 @@ def entries(tmp_path: Path) -> list[Path]:
 
 
 def store() -> ResultCache:
-    opened = open_cache(ScanConfig(cache=True))
+    opened = open_cache(ScanConfig(cache=True), RULES)
     assert opened is not None
     return opened
 
@@ -387,7 +387,7 @@ def test_concurrent_key_creation_agrees_on_one_key(tmp_path: Path) -> None:
     root = tmp_path / "fresh"
     caches: list[ResultCache | None] = []
     threads = [
-        threading.Thread(target=lambda: caches.append(open_cache(ScanConfig(), root)))
+        threading.Thread(target=lambda: caches.append(open_cache(ScanConfig(), RULES, root)))
         for _ in range(8)
     ]
     for t in threads:

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from mlsbom.analyzers.chat_templates import TemplateConstruct, template_facts
-from mlsbom.facts import ParseError
+from mlsbom.analyzers.chat_templates import template_facts
+from mlsbom.facts import ParseError, TemplateConstruct
 from mlsbom.models import ArtifactRef, Severity
 from mlsbom.rules import load_rules
+
+LISTS = load_rules().lists
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 REAL = sorted((FIXTURES / "chat_templates_real").glob("*.jinja"))
@@ -106,7 +108,7 @@ BENIGN = {
 
 
 def _judge(source: str) -> list[str]:
-    findings = load_rules().judge(template_facts(source), ArtifactRef("t.jinja"))
+    findings = load_rules().judge(template_facts(source, LISTS), ArtifactRef("t.jinja"))
     return [f.rule_id for f in findings if f.severity >= Severity.HIGH]
 
 
@@ -117,7 +119,7 @@ def test_malicious_templates_fail(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(BENIGN))
 def test_benign_constructs_stay_quiet(name: str) -> None:
-    findings = load_rules().judge(template_facts(BENIGN[name]), ArtifactRef("t.jinja"))
+    findings = load_rules().judge(template_facts(BENIGN[name], LISTS), ArtifactRef("t.jinja"))
     assert [f.rule_id for f in findings if f.severity >= Severity.MEDIUM] == []
 
 
@@ -127,7 +129,7 @@ def test_real_templates_are_present() -> None:
 
 @pytest.mark.parametrize("path", REAL, ids=lambda p: p.stem)
 def test_real_templates_produce_no_facts(path: Path) -> None:
-    assert template_facts(path.read_text(encoding="utf-8")) == []
+    assert template_facts(path.read_text(encoding="utf-8"), LISTS) == []
 
 
 @pytest.mark.parametrize(
@@ -143,5 +145,5 @@ def test_real_templates_produce_no_facts(path: Path) -> None:
     ids=["unclosed", "deep", "long-chain", "long-concat", "binary", "recursive-macro"],
 )
 def test_malformed_templates_are_bounded(source: str) -> None:
-    facts = template_facts(source)
+    facts = template_facts(source, LISTS)
     assert all(isinstance(f, TemplateConstruct | ParseError) or f.kind for f in facts)

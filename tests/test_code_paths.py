@@ -15,15 +15,19 @@ from hypothesis import strategies as st
 from mlsbom.analyzers.config_targets import walk_value
 from mlsbom.analyzers.notebooks import cell_facts
 from mlsbom.analyzers.pth_files import executed_lines
-from mlsbom.analyzers.python_code import PythonCall, PythonObfuscation, python_facts
+from mlsbom.analyzers.python_code import python_facts
 from mlsbom.analyzers.yaml_files import yaml_facts
 from mlsbom.config import ScanConfig
 from mlsbom.engine import scan
+from mlsbom.facts import PythonCall, PythonObfuscation
 from mlsbom.models import ScanResult, Severity
+from mlsbom.rules import load_rules
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 import gen_code_paths  # noqa: E402
+
+LISTS = load_rules().lists
 
 BASE = FIXTURES / "code_paths"
 
@@ -90,7 +94,7 @@ def test_json_configs_anywhere() -> None:
 
 
 def _refs(source: str) -> set[str]:
-    return {f.call for f in python_facts(source) if isinstance(f, PythonCall)}
+    return {f.call for f in python_facts(source, LISTS) if isinstance(f, PythonCall)}
 
 
 @pytest.mark.parametrize(
@@ -133,7 +137,9 @@ def test_dataflow_instances(source: str, name: str) -> None:
 
 
 def test_computed_names_are_findings_themselves() -> None:
-    facts = python_facts("import os\nname = input()\ngetattr(os, name)('x')\n__import__(name)\n")
+    facts = python_facts(
+        "import os\nname = input()\ngetattr(os, name)('x')\n__import__(name)\n", LISTS
+    )
     techniques = {f.technique for f in facts if isinstance(f, PythonObfuscation)}
     assert {"computed-attribute", "computed-import"} <= techniques
 
@@ -183,7 +189,7 @@ def test_pth_lines_as_site_reads_them(raw: bytes, lines: list[int]) -> None:
     ],
 )
 def test_notebook_escapes(cell: str, how: str) -> None:
-    assert how in {getattr(f, "how", None) for f in cell_facts(cell, 0)}
+    assert how in {getattr(f, "how", None) for f in cell_facts(cell, 0, LISTS)}
 
 
 @pytest.mark.parametrize(
@@ -191,7 +197,7 @@ def test_notebook_escapes(cell: str, how: str) -> None:
     ["%matplotlib inline", "%load_ext autoreload\n%autoreload 2", "ls = [1]\nls - 1", "%cd data"],
 )
 def test_notebook_magics_that_run_nothing(cell: str) -> None:
-    assert cell_facts(cell, 0) == []
+    assert cell_facts(cell, 0, LISTS) == []
 
 
 @pytest.mark.parametrize(
@@ -208,7 +214,7 @@ def test_notebook_magics_that_run_nothing(cell: str) -> None:
     ],
 )
 def test_install_classification(cell: str, index_only: bool, remote: bool) -> None:
-    facts = cell_facts(cell, 0)
+    facts = cell_facts(cell, 0, LISTS)
     assert [(f.index_install, f.remote) for f in facts] == [(index_only, remote)]  # type: ignore[attr-defined]
 
 
@@ -228,7 +234,7 @@ def test_oversized_json_is_quiet_unless_it_names_a_callable(tmp_path: Path) -> N
 def test_config_and_pth_readers_never_raise(text: str) -> None:
     yaml_facts("x.yaml", text)
     executed_lines(text.encode("utf-8", "surrogatepass"))
-    cell_facts(text, 0)
+    cell_facts(text, 0, LISTS)
 
 
 @settings(max_examples=100, deadline=None)

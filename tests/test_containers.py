@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mlsbom.analyzers.keras_files import KerasObject
 from mlsbom.config import ScanConfig
 from mlsbom.engine import scan
+from mlsbom.facts import KerasObject
 from mlsbom.models import Format, Severity
 from mlsbom.policy import Policy, decide
 

@@ -16,10 +16,13 @@ from mlsbom.engine import scan
 from mlsbom.loader_paths import path_problem
 from mlsbom.models import Severity
 from mlsbom.policy import Policy, decide
+from mlsbom.rules import load_rules
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 import gen_loader_paths  # noqa: E402
+
+LISTS = load_rules().lists
 
 EXPECTED = gen_loader_paths.expected()
 
@@ -68,7 +71,7 @@ def test_path_problem(path: str, problem: str) -> None:
 
 
 def _roles(config: object) -> set[str]:
-    facts, _ = config_facts(config)
+    facts, _ = config_facts(config, LISTS)
     return {getattr(f, "role", getattr(f, "problem", f.kind)) for f in facts}
 
 
@@ -116,7 +119,7 @@ def test_serialized_code_anywhere_in_a_config(config: object, role: str) -> None
     ],
 )
 def test_benign_configs_are_quiet(config: object) -> None:
-    facts, _ = config_facts(config)
+    facts, _ = config_facts(config, LISTS)
     assert facts == []
 
 
@@ -126,7 +129,7 @@ def test_config_walk_is_bounded() -> None:
         deep = {"config": deep}
     assert "lambda" in _roles(deep)
     wide = {"layers": [{"class_name": "Dense", "config": {}}] * 600_000}
-    facts, _ = config_facts(wide)  # stops at the node budget, no crash
+    facts, _ = config_facts(wide, LISTS)  # stops at the node budget, no crash
     assert isinstance(facts, list)
 
 

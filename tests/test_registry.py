@@ -24,7 +24,6 @@ _HELPERS = {
     "pickle_gadgets",
     "pickle_joblib",
     "joblib_reads",
-    "pickle_facts",
     "quiet",
 }
 

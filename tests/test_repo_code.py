@@ -14,14 +14,16 @@ from mlsbom.analyzers.notebooks import cell_facts
 from mlsbom.analyzers.python_code import python_facts
 from mlsbom.config import ScanConfig
 from mlsbom.engine import scan
+from mlsbom.facts import RemoteCode
 from mlsbom.models import Severity
 from mlsbom.policy import Policy, apply, decide
-from mlsbom.remote_code import RemoteCode
 from mlsbom.rules import load_rules
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 import gen_repo_code  # noqa: E402
+
+LISTS = load_rules().lists
 
 EXPECTED = gen_repo_code.EXPECTED
 
@@ -106,16 +108,16 @@ def test_locations_name_lines_and_cells() -> None:
 
 def test_benign_modeling_code_has_no_facts_worth_a_finding() -> None:
     source = (FIXTURES / "repo_code" / "benign" / "modeling_tiny.py").read_text()
-    kinds = [type(f).__name__ for f in python_facts(source)]
+    kinds = [type(f).__name__ for f in python_facts(source, LISTS)]
     assert kinds == ["PythonObfuscation", "PythonLocalImports"]  # getattr(nn, …); ./configuration
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.text(max_size=300))
 def test_parsers_never_raise_on_arbitrary_text(text: str) -> None:
-    template_facts(text)
-    python_facts(text)
-    cell_facts(text, 0)
+    template_facts(text, LISTS)
+    python_facts(text, LISTS)
+    cell_facts(text, 0, LISTS)
 
 
 @settings(max_examples=100, deadline=None)
@@ -143,7 +145,7 @@ def test_parsers_never_raise_on_arbitrary_text(text: str) -> None:
     )
 )
 def test_template_parser_on_template_fragments(parts: list[str]) -> None:
-    template_facts("".join(parts))
+    template_facts("".join(parts), LISTS)
 
 
 def test_scanned_text_warnings_do_not_reach_our_output(tmp_path: Path) -> None:

@@ -135,7 +135,7 @@ def test_enum_fields_match_only_their_values(tmp_path: Path, match: str, loads: 
 
 
 def test_signature_rules_judge_the_status_enum() -> None:
-    from mlsbom.models import SignatureStatus
+    from mlsbom.facts import SignatureStatus
     from mlsbom.signing.check import SignatureCheck
 
     rules = load_rules()

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from mlsbom._cli import cli
-from mlsbom.hub.walk import HubRepository
+from mlsbom.facts import HubRepository
 from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
 from mlsbom.reporters.sarif_locations import HF, SRCROOT, Locator
 

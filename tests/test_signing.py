@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlsbom._cli import cli
-from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch, check_model_sig
+from mlsbom.facts import SignatureCheck, SignatureFileMismatch
+from mlsbom.signing.check import check_model_sig
 from mlsbom.signing.signers import Signer, SignerPolicy
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

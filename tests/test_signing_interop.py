@@ -220,7 +220,8 @@ def test_scan_checks_a_wheel_attestation(tmp_path: Path) -> None:
 def test_mutated_attestations_and_key_bundles_never_crash(
     tmp_path: Path, data: st.DataObject, which: str
 ) -> None:
-    from mlsbom.signing.check import SignatureCheck, check_signature
+    from mlsbom.facts import SignatureCheck
+    from mlsbom.signing.check import check_signature
     from mlsbom.signing.signers import Signer, SignerPolicy
 
     if which == "managed-key":

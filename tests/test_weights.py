@@ -10,21 +10,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlsbom.analyzers import REGISTRY
 from mlsbom.analyzers.base import Job
-from mlsbom.analyzers.gguf import GgufAnalyzer, GgufModel
-from mlsbom.analyzers.onnx_files import OnnxAnalyzer, OnnxExternalData
+from mlsbom.analyzers.gguf import GgufAnalyzer
+from mlsbom.analyzers.onnx_files import OnnxAnalyzer
 from mlsbom.analyzers.safetensors_files import SafetensorsAnalyzer
 from mlsbom.analyzers.savedmodel import SavedModelAnalyzer
 from mlsbom.config import Limits, ScanConfig
 from mlsbom.engine import scan
-from mlsbom.facts import TensorSummary
+from mlsbom.facts import GgufModel, OnnxExternalData, TensorSummary
 from mlsbom.models import ArtifactRef, Format, Severity
 from mlsbom.policy import Policy, decide
+from mlsbom.rules import load_rules
 from mlsbom.sources import BytesSource
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 gen_weights = pytest.importorskip("gen_weights")
+RULES = load_rules()
 EXPECTED = {name: exp for name, (_, exp) in gen_weights.files().items()}
 
 
@@ -59,7 +62,15 @@ def test_gguf_facts_and_template_child() -> None:
 def _job(analyzer_fmt: Format, data: bytes) -> Job:
     limits = Limits()
     return Job(
-        ArtifactRef("fuzz"), BytesSource(data), analyzer_fmt, data[:65536], len(data), limits, 1e18
+        ArtifactRef("fuzz"),
+        BytesSource(data),
+        analyzer_fmt,
+        data[:65536],
+        len(data),
+        limits,
+        1e18,
+        RULES.lists,
+        REGISTRY,
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mlsbom import zipfmt
+from mlsbom import zipfmt, zipmember
 from mlsbom.zipfmt import ZipEntry, ZipFormatError, ZipLimitError
 
 DATE = (1980, 1, 1, 0, 0, 0)
@@ -42,7 +42,7 @@ def entries(data: bytes, **kwargs: int) -> list[ZipEntry]:
 
 
 def member(data: bytes, entry: ZipEntry, max_bytes: int = 1 << 20) -> bytes:
-    return zipfmt.open_member(io.BytesIO(data), entry, max_bytes=max_bytes).read()
+    return zipmember.open_member(io.BytesIO(data), entry, max_bytes=max_bytes).read()
 
 
 def eocd_at(data: bytes | bytearray) -> int:
@@ -170,7 +170,7 @@ def test_bad_local_signature_is_a_per_entry_anomaly() -> None:
     assert first.anomalies == ("bad-local-signature",)
     assert first.local_name is None and first.data_offset is None
     with pytest.raises(ZipFormatError):
-        zipfmt.open_member(io.BytesIO(bytes(data)), first, max_bytes=100)
+        zipmember.open_member(io.BytesIO(bytes(data)), first, max_bytes=100)
     assert member(bytes(data), second) == b"bbb"
 
 
@@ -182,7 +182,7 @@ def test_local_header_and_data_beyond_eof() -> None:
     one, two = entries(bytes(data))
     assert one.anomalies == ("local-header-beyond-eof",)
     assert "data-beyond-eof" in two.anomalies
-    reader = zipfmt.open_member(io.BytesIO(bytes(data)), two, max_bytes=1 << 20)
+    reader = zipmember.open_member(io.BytesIO(bytes(data)), two, max_bytes=1 << 20)
     assert reader.read().startswith(b"bbb")
     assert getattr(reader, "truncated") is True
 
@@ -194,7 +194,7 @@ def test_unsupported_method() -> None:
     (entry,) = entries(bytes(data))
     assert entry.method == 99 and entry.anomalies == ("unsupported-method:99",)
     with pytest.raises(ZipFormatError):
-        zipfmt.open_member(io.BytesIO(bytes(data)), entry, max_bytes=100)
+        zipmember.open_member(io.BytesIO(bytes(data)), entry, max_bytes=100)
 
 
 def test_names_never_fail_to_decode() -> None:
@@ -329,7 +329,7 @@ def test_deflate_bomb_hits_the_limit_with_little_memory(tmp_path: Path) -> None:
         assert entry.uncompressed_size == 50 << 20
         tracemalloc.start()
         try:
-            raw = zipfmt.open_member(f, entry, max_bytes=1 << 20)
+            raw = zipmember.open_member(f, entry, max_bytes=1 << 20)
             reader = io.BufferedReader(raw)  # type: ignore[arg-type]
             total = 0
             with pytest.raises(ZipLimitError):
@@ -358,13 +358,13 @@ def test_truncated_deflate_stream_just_ends() -> None:
     (csize,) = struct.unpack("<L", data[c + 20 : c + 24])
     data[c + 20 : c + 24] = struct.pack("<L", csize // 2)
     (entry,) = entries(bytes(data))
-    reader = zipfmt.open_member(io.BytesIO(bytes(data)), entry, max_bytes=1 << 20)
+    reader = zipmember.open_member(io.BytesIO(bytes(data)), entry, max_bytes=1 << 20)
     out = reader.read()
     assert 0 < len(out) < len(payload) and payload.startswith(out)
     assert reader.read() == b""
     assert getattr(reader, "truncated") is True
     intact = make_zip([("a", payload)], zipfile.ZIP_DEFLATED)
-    whole = zipfmt.open_member(io.BytesIO(intact), entries(intact)[0], max_bytes=1 << 20)
+    whole = zipmember.open_member(io.BytesIO(intact), entries(intact)[0], max_bytes=1 << 20)
     assert whole.read() == payload and getattr(whole, "truncated") is False
 
 
@@ -379,7 +379,7 @@ def test_corrupt_deflate_stream() -> None:
 def test_readers_share_one_file() -> None:
     data = make_zip([("a", b"A" * 70_000), ("b", b"B" * 70_000)], zipfile.ZIP_DEFLATED)
     f = io.BytesIO(data)
-    a, b = (zipfmt.open_member(f, e, max_bytes=1 << 20) for e in entries(data))
+    a, b = (zipmember.open_member(f, e, max_bytes=1 << 20) for e in entries(data))
     parts: dict[str, list[bytes]] = {"a": [], "b": []}
     while True:
         x, y = a.read(4096), b.read(4096)
@@ -428,7 +428,7 @@ def test_random_mutations_only_raise_zip_format_error() -> None:
         try:
             for entry in zipfmt.read_entries(f, len(data), max_entries=1000):
                 try:
-                    reader = zipfmt.open_member(f, entry, max_bytes=1 << 16)
+                    reader = zipmember.open_member(f, entry, max_bytes=1 << 16)
                     while reader.read(4096):
                         pass
                 except ZipFormatError:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from typing import BinaryIO
 
-from mlsbom import zipfmt
+from mlsbom import zipfmt, zipmember
 from mlsbom.analyzers.base import Analysis, Child, Hint, Job
-from mlsbom.analyzers.tar_archives import ArchiveEntry, name_problem
+from mlsbom.analyzers.tar_archives import name_problem
 from mlsbom.budget import WorkBudget
-from mlsbom.facts import Fact, LimitExceeded, ParseError, TorchCheckpoint, ZipAnomaly
+from mlsbom.facts import ArchiveEntry, Fact, LimitExceeded, ParseError, TorchCheckpoint, ZipAnomaly
 from mlsbom.models import Format
 from mlsbom.sources import (
     BytesSource,
@@ -97,7 +97,7 @@ def _member_source(
         budget.check()
         f = open_seekable(parent, maximum)
         try:
-            return zipfmt.open_member(f, entry, max_bytes=maximum, budget=budget)
+            return zipmember.open_member(f, entry, max_bytes=maximum, budget=budget)
         except BaseException:
             f.close()
             raise

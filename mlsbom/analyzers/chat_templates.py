@@ -15,14 +15,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.python_code import read_text
-from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.facts import Fact, LimitExceeded, ParseError, TemplateConstruct
+from mlsbom.lists import Lists
 from mlsbom.models import Format
-from mlsbom.rules import shipped_lists
 
 MAX_TEMPLATE = 1 << 20
 MAX_NODES = 200_000
@@ -41,18 +39,6 @@ JINJA_INSTANCE_ATTRIBUTES = frozenset(
      "func_globals", "func_code", "im_func", "im_self", "im_class", "f_globals"}
 )  # fmt: skip
 FORMAT_FIELD = re.compile(r"\{[^{}]*[.\[][^{}]*\}")
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateConstruct(Fact):
-    """A chat-template construct: `private-attribute`, `python-attribute`, `built-name`,
-    `computed-attribute`, `computed-subscript`, `format-field`, `gadget-attribute`,
-    `unlisted-method` or `include`."""
-
-    kind: ClassVar[str] = "chat-template"
-    technique: str
-    expression: str
-    line: int
 
 
 @functools.cache
@@ -75,9 +61,9 @@ def runtime_attributes() -> frozenset[str]:
     return frozenset(names | JINJA_INSTANCE_ATTRIBUTES)
 
 
-@functools.cache
-def allowed_attributes() -> frozenset[str]:
-    return frozenset(shipped_lists().get("chat-template-attributes", ()))
+def allowed_attributes(lists: Lists) -> frozenset[str]:
+    """The `chat-template-attributes` list: runtime attributes and methods templates may use."""
+    return frozenset(lists["chat-template-attributes"])
 
 
 def _environment() -> object:
@@ -134,17 +120,18 @@ def _describe(node: object, depth: int = 0) -> str:
     return "…"
 
 
-def _name_problem(name: str) -> str | None:
+def _name_problem(name: str, allowed: frozenset[str]) -> str | None:
     if name.startswith("_") or "__" in name:
         return "private-attribute"
-    if name in runtime_attributes() and name not in allowed_attributes():
+    if name in runtime_attributes() and name not in allowed:
         return "python-attribute"
     return None
 
 
 class _Judge:
-    def __init__(self, flow: object) -> None:
+    def __init__(self, flow: object, allowed: frozenset[str]) -> None:
         self.flow = flow
+        self.allowed = allowed
         self.facts: list[TemplateConstruct] = []
 
     def add(self, technique: str, expression: str, line: int) -> None:
@@ -163,7 +150,7 @@ class _Judge:
         value = self.flow.value(node)  # type: ignore[arg-type]
         for const in sorted(value.consts):
             for part in re.split(r"[.,]", const) if not subscript else [const]:
-                problem = _name_problem(part.strip())
+                problem = _name_problem(part.strip(), self.allowed)
                 if problem:
                     self.add(problem, f"{where} {part.strip()!r}", line)
         if value.built or (value.data and not subscript):
@@ -197,7 +184,7 @@ class _Judge:
         target = node.node
         if not isinstance(target, nodes.Getattr):
             return
-        if target.attr not in allowed_attributes() and not target.attr.startswith("_"):
+        if target.attr not in self.allowed and not target.attr.startswith("_"):
             self.add("unlisted-method", _describe(node), line)
         if target.attr in ("format", "format_map"):
             receiver = self.flow.value(target.node)
@@ -208,17 +195,18 @@ class _Judge:
                     self.add("format-field", f"{const[:80]!r}.{target.attr}(…)", line)
 
 
-def template_facts(source: str) -> list[Fact]:
-    """Facts about one chat template's source."""
+def template_facts(source: str, lists: Lists) -> list[Fact]:
+    """Facts about one chat template's source, judged against `lists`."""
     from jinja2 import TemplateSyntaxError, nodes
 
     from mlsbom.template_flow import solve
 
+    allowed = lists.compiled(allowed_attributes)
     env = _environment()
     try:
         tree = env.parse(source)  # type: ignore[attr-defined]
         every = list(_walk(tree))
-        judge = _Judge(solve(every))  # type: ignore[arg-type]
+        judge = _Judge(solve(every), allowed)  # type: ignore[arg-type]
     except TemplateSyntaxError as exc:
         return [ParseError(f"Jinja syntax error: {exc.message} (line {exc.lineno})")]
     except (RecursionError, MemoryError, ValueError) as exc:
@@ -229,13 +217,13 @@ def template_facts(source: str) -> list[Fact]:
     for node in every:
         line = getattr(node, "lineno", 0) or 0
         if isinstance(node, nodes.Getattr):
-            problem = _name_problem(node.attr)
+            problem = _name_problem(node.attr, allowed)
             if problem:
                 judge.add(problem, _describe(node), line)
             elif (
                 isinstance(node.node, nodes.Name)
                 and node.node.name in GADGETS
-                and node.attr not in allowed_attributes()
+                and node.attr not in allowed
             ):
                 judge.add("gadget-attribute", _describe(node), line)
         elif isinstance(node, nodes.Getitem):
@@ -286,4 +274,4 @@ class ChatTemplateAnalyzer:
         text, facts = read_text(job, MAX_TEMPLATE)
         if text is None:
             return Analysis(facts)
-        return Analysis(template_facts(text))
+        return Analysis(template_facts(text, job.lists))

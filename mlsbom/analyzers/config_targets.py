@@ -20,12 +20,9 @@ lives in rules/lists/config-callables.toml; rules judge.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
-from typing import ClassVar
 
-from mlsbom.analyzers.base import Analysis
-from mlsbom.analyzers.inspect_hooks import Inspector
-from mlsbom.facts import Fact, LimitExceeded
+from mlsbom.analyzers.base import Analysis, Inspector
+from mlsbom.facts import ConfigCallable, Fact, LimitExceeded
 
 MAX_FACTS = 200
 MAX_NODES = 4_000_000  # containers and scalars walked per file
@@ -52,19 +49,6 @@ _REENTRY = frozenset(
 )  # fmt: skip
 # real subpackages whose name is also such a module
 _SUBPACKAGES = frozenset({"nemo.collections.tts.torch"})
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigCallable(Fact):
-    """A config names a Python object that its framework imports and calls when it loads."""
-
-    kind: ClassVar[str] = "config-callable"
-    file: str
-    key_path: str  # e.g. model.encoder._target_
-    callable: str
-    convention: str  # hydra | jsonargparse | sentence-transformers | mlflow
-    traversal: bool  # a later component is private or names a module (attribute re-entry)
-    local: bool = False  # names a module shipped beside the config (set across files)
 
 
 def traverses(name: str) -> bool:

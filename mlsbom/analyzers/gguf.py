@@ -11,11 +11,10 @@ import io
 import struct
 import time
 from collections import Counter
-from dataclasses import dataclass
-from typing import BinaryIO, ClassVar
+from typing import BinaryIO
 
 from mlsbom.analyzers.base import Analysis, Child, Hint, Job
-from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.facts import Fact, GgufModel, LimitExceeded, ParseError
 from mlsbom.models import Format
 from mlsbom.sources import BytesSource
 
@@ -37,21 +36,6 @@ GGML_TYPES = {
 }  # fmt: skip
 _WANTED = ("general.architecture", "general.name", "general.file_type", "general.license",
            "general.quantization_version", "general.basename", "general.size_label")  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class GgufModel(Fact):
-    """What a GGUF header says: architecture, quantisation, sizes (for the SBOM)."""
-
-    kind: ClassVar[str] = "gguf-model"
-    version: int
-    architecture: str | None
-    name: str | None
-    license: str | None
-    quantization: str | None  # the most common tensor type
-    tensors: int
-    parameters: int
-    key_values: int
 
 
 class _Truncated(Exception):

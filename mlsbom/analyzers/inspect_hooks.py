@@ -1,34 +1,13 @@
 """Content inspectors for small JSON and text files (configs, model cards), keyed by file name.
 
 The JSON and text analysers parse a file once and hand the parsed value to every inspector that
-wants that file name. Inspectors live with the feature they serve (remote code, provenance);
-this module is their one registration point.
+wants that file name. Inspectors (`analyzers.base.Inspector`) live with the feature they serve
+(remote code, provenance); this module is their one registration point.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from mlsbom.analyzers.base import Analysis
-
-
-@dataclass(frozen=True, slots=True)
-class Inspector:
-    """`wants(file_name)` selects files; `inspect(file_name, value)` describes them."""
-
-    wants: Callable[[str], bool]
-    inspect: Callable[[str, object], Analysis]
-    generic: bool = False  # wants every file: a file it cannot parse is no loader's config either
-
-
-def merge(results: list[Analysis]) -> Analysis:
-    """One Analysis from several inspectors' results."""
-    out = Analysis()
-    for r in results:
-        out.facts.extend(r.facts)
-        out.children.extend(r.children)
-    return out
+from mlsbom.analyzers.base import Inspector
 
 
 def json_inspectors() -> tuple[Inspector, ...]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.analyzers.inspect_hooks import json_inspectors, merge
+from mlsbom.analyzers.base import Analysis, Hint, Job, merge
+from mlsbom.analyzers.inspect_hooks import json_inspectors
 from mlsbom.analyzers.plain import is_text
 from mlsbom.facts import LimitExceeded, ParseError
 from mlsbom.models import Format

@@ -17,15 +17,13 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Child, Hint, Job
 from mlsbom.analyzers.python_code import read_text
-from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.facts import Fact, Hdf5Reference, KerasObject, KerasSetting, LimitExceeded, ParseError
+from mlsbom.lists import Lists
 from mlsbom.loader_paths import loader_path, shown
 from mlsbom.models import Format
-from mlsbom.rules import shipped_lists
 from mlsbom.sources import BytesSource, FileSource
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -35,10 +33,6 @@ MAX_FACTS = 500
 PROBE_SECONDS = 30
 LAMBDA_CLASSES = frozenset({"Lambda", "__lambda__", "__function__"})
 TF_OP_LAMBDAS = frozenset({"TFOpLambda", "SlicingOpLambda"})
-# tf.* functions a TFOpLambda layer could call that touch files, processes or Python
-TF_OP_DANGEROUS = ("io.", "compat.", "py_function", "numpy_function", "raw_ops.", "summary.",
-                   "debugging.", "saved_model.", "lookup.", "data.", "print", "load_op_library",
-                   "load_library", "keras.utils.get_file")  # fmt: skip
 # layer options that are file paths when given as strings (vocabularies, lookup tables, assets)
 PATH_KEYS = frozenset(
     {"vocabulary", "vocabulary_file", "vocab_file", "vocabulary_path", "filename", "file_path",
@@ -47,41 +41,11 @@ PATH_KEYS = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class KerasObject(Fact):
-    """A config object loading would deserialise: a Lambda, or a class or function outside Keras."""
-
-    kind: ClassVar[str] = "keras-object"
-    role: str  # lambda | foreign-module | torch-module-wrapper | custom-object
-    module: str
-    class_name: str
-    evidence: str
-
-
-@dataclass(frozen=True, slots=True)
-class KerasSetting(Fact):
-    """A config value that weakens or extends loading: unsafe deserialisation, remote files."""
-
-    kind: ClassVar[str] = "keras-setting"
-    setting: str
-    evidence: str
-
-
-@dataclass(frozen=True, slots=True)
-class Hdf5Reference(Fact):
-    """An HDF5 object that points elsewhere: `external-link`, `external-storage` (raw data in
-    another file), `virtual-source` (a virtual dataset's source in another file), `soft-link`."""
-
-    kind: ClassVar[str] = "hdf5-reference"
-    reference: str
-    name: str
-    target: str
-
-
-def _allowed_module(module: str, class_name: str = "") -> bool:
+def _allowed_module(module: str, keras: tuple[str, ...], class_name: str = "") -> bool:
+    """Whether `module` is one of Keras's own (`keras` holds the `keras-modules` list)."""
     if module == "builtins" and class_name == "function":
         return True  # keras.saving resolves these in keras.activations/losses/metrics… only
-    return any(fnmatch.fnmatchcase(module, p) for p in shipped_lists().get("keras-modules", ()))
+    return any(fnmatch.fnmatchcase(module, p) for p in keras)
 
 
 def _objects(root: object) -> Iterator[dict[str, object]]:
@@ -118,7 +82,7 @@ def _text(obj: dict[str, object], key: str) -> str:
 
 
 def _function_facts(
-    obj: dict[str, object], cls_name: str, mod_name: str, in_lambda: bool
+    obj: dict[str, object], cls_name: str, mod_name: str, in_lambda: bool, lists: Lists
 ) -> list[Fact]:
     """Serialized functions: Keras 3 `__lambda__`/`function` objects, Keras 2 Lambda configs."""
     if cls_name in LAMBDA_CLASSES and not in_lambda:
@@ -128,13 +92,14 @@ def _function_facts(
     if lambdas and not in_lambda:
         return [KerasObject("lambda", mod_name, "function_type=lambda", _lambda_code(obj))]
     module = _text(obj, "module")
-    if obj.get("function_type") == "function" and module and not _allowed_module(module):
+    foreign = bool(module) and not _allowed_module(module, lists["keras-modules"])
+    if obj.get("function_type") == "function" and foreign:
         name = _text(obj, "function")[:80]
         return [KerasObject("foreign-module", module, name, f"{module}.{name}")]
     if cls_name in TF_OP_LAMBDAS:
         inner = obj.get("config")
         name = _text(inner, "function") if isinstance(inner, dict) else ""
-        if name.startswith(TF_OP_DANGEROUS):
+        if any(fnmatch.fnmatchcase(name, p) for p in lists["keras-tf-functions"]):
             return [KerasObject("foreign-module", "tensorflow", name[:80], f"tf.{name[:80]}")]
     return []
 
@@ -169,13 +134,16 @@ def _settings(obj: dict[str, object], cls_name: str) -> Iterator[Fact]:
             yield KerasSetting("remote-file", f"{key} = {value[:80]!r}")
 
 
-def config_facts(config: object) -> tuple[list[Fact], list[Child]]:
-    """Facts and child artefacts (pickled torch modules) from a parsed Keras config.
+def config_facts(config: object, lists: Lists) -> tuple[list[Fact], list[Child]]:
+    """Facts and child artefacts (pickled torch modules) from a parsed Keras config; modules
+    outside the `keras-modules` list of `lists` are foreign, and so are the `tf.*` functions of
+    its `keras-tf-functions` list that a TFOpLambda layer calls.
 
     The whole tree is walked: functions and classes can sit in any layer option (activation,
     initializer, regularizer, constraint), in compile configs (loss, metrics, optimizer) and in
     nested models, whatever the Keras version that wrote them.
     """
+    keras = lists["keras-modules"]
     facts: list[Fact] = []
     children: list[Child] = []
     lambda_configs: set[int] = set()  # a Lambda layer's own config says function_type again
@@ -186,20 +154,20 @@ def config_facts(config: object) -> tuple[list[Fact], list[Child]]:
             lambda_configs.add(id(inner))
             if isinstance(inner, dict):
                 lambda_configs.add(id(inner.get("function")))
-        found = _function_facts(obj, cls_name, mod_name, id(obj) in lambda_configs)
+        found = _function_facts(obj, cls_name, mod_name, id(obj) in lambda_configs, lists)
         facts.extend(found)
         if cls_name == "TorchModuleWrapper":
             fact, kids = _torch_wrapper(obj, mod_name, cls_name)
             facts.append(fact)
             children.extend(kids)
-        elif not found and mod_name and cls_name and not _allowed_module(mod_name, cls_name):
+        elif not found and mod_name and cls_name and not _allowed_module(mod_name, keras, cls_name):
             name = _text(obj, "config") if cls_name == "function" else cls_name
             facts.append(
                 KerasObject("foreign-module", mod_name, cls_name, f"{mod_name}.{name[:80]}")
             )
         registered = _text(obj, "registered_name")
         package = registered.partition(">")[0]
-        if ">" in registered and not _allowed_module(package):
+        if ">" in registered and not _allowed_module(package, keras):
             facts.append(KerasObject("custom-object", mod_name, cls_name, registered[:80]))
         facts.extend(_settings(obj, cls_name))
     if len(facts) > MAX_FACTS:
@@ -207,12 +175,12 @@ def config_facts(config: object) -> tuple[list[Fact], list[Child]]:
     return list(dict.fromkeys(facts)), children
 
 
-def _parse_config(text: str, where: str) -> tuple[list[Fact], list[Child]]:
+def _parse_config(text: str, where: str, lists: Lists) -> tuple[list[Fact], list[Child]]:
     try:
         config = json.loads(text)
     except (ValueError, RecursionError) as exc:
         return [ParseError(f"{where} is not valid JSON: {type(exc).__name__}")], []
-    return config_facts(config)
+    return config_facts(config, lists)
 
 
 def _probe(path: str) -> dict[str, object] | str:
@@ -246,7 +214,7 @@ class KerasAnalyzer:
             text, facts = read_text(job, MAX_CONFIG)
             if text is None:
                 return Analysis(facts)
-            found, children = _parse_config(text, "config.json")
+            found, children = _parse_config(text, "config.json", job.lists)
             return Analysis(found, children)
         return self._hdf5(job)
 
@@ -277,7 +245,7 @@ class KerasAnalyzer:
         for key in ("model_config", "training_config"):
             value = result.get(key)
             if isinstance(value, str):
-                found, kids = _parse_config(value, key)
+                found, kids = _parse_config(value, key, job.lists)
                 facts.extend(found)
                 children.extend(kids)
         return Analysis(facts, children)

@@ -7,11 +7,9 @@ binary in a model repository is code no Python-level review covers.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
-from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.facts import Fact
+from mlsbom.facts import NativeBinary
 from mlsbom.models import Format
 
 _MACHO = {
@@ -22,15 +20,6 @@ _MACHO = {
 }
 _ELF_TYPES = {1: "relocatable", 2: "executable", 3: "shared library", 4: "core dump"}
 _ELF_MACHINES = {3: "x86", 40: "arm", 62: "x86-64", 183: "aarch64", 243: "riscv"}
-
-
-@dataclass(frozen=True, slots=True)
-class NativeBinary(Fact):
-    """A native executable or library: its container format and what the header says."""
-
-    kind: ClassVar[str] = "native-binary"
-    binary: str
-    detail: str
 
 
 def identify(head: bytes) -> tuple[str, str] | None:

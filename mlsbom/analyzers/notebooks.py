@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.analyzers.python_code import (
+from mlsbom.analyzers.python_code import python_facts, read_text
+from mlsbom.facts import (
+    Fact,
+    LimitExceeded,
+    ParseError,
     PythonSideEffect,
     PythonSyntaxError,
-    python_facts,
-    read_text,
+    ShellEscape,
 )
-from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.lists import Lists
 from mlsbom.models import Format
 
 MAX_NOTEBOOK = 16 << 20
@@ -70,21 +71,6 @@ _SAFE_FLAGS = frozenset(
      "--yes", "--no-deps", "--upgrade-strategy", "--progress-bar", "off", "--force-reinstall",
      "eager", "only-if-needed", "--no-warn-script-location", "--disable-pip-version-check"}
 )  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class ShellEscape(Fact):
-    """A notebook cell runs a shell command, an interpreter, an installer or fetched code."""
-
-    kind: ClassVar[str] = "notebook-shell"
-    command: str
-    fetch_and_run: bool  # a download piped into a shell or interpreter
-    cell: int
-    line: int
-    how: str = "!"  # the construct: `!`, `%%bash`, `%system`, `%pip`, `%run`, automagic `ls`…
-    remote: bool = False  # installs or loads code from a URL, VCS, local archive or extra index
-    index_install: bool = False  # only installs named packages from the default index
-    model_repo: bool = False  # the notebook ships in a model repository (set across files)
 
 
 def _source(cell: dict[str, object]) -> str | None:
@@ -152,7 +138,7 @@ def _automagic(line: str, source: str) -> tuple[str, str] | None:
     return name, rest
 
 
-def cell_facts(source: str, index: int) -> list[Fact]:
+def cell_facts(source: str, index: int, lists: Lists) -> list[Fact]:
     """Shell escapes of one code cell, then the Python checks on what is left."""
     facts: list[Fact] = []
     lines = source.splitlines()
@@ -211,7 +197,8 @@ def cell_facts(source: str, index: int) -> list[Fact]:
             python_lines.append("")  # other line magics (%matplotlib, %cd…)
         else:
             python_lines.append(line)
-    code = python_facts("\n".join(["" for _ in range(offset)] + python_lines), cell=index)
+    padded = "\n".join(["" for _ in range(offset)] + python_lines)
+    code = python_facts(padded, lists, cell=index)
     # IPython syntax is not an error; top-level calls are what cells are for (a person runs them,
     # nothing imports them), so only the dangerous-reference and obfuscation checks apply
     facts.extend(f for f in code if not isinstance(f, PythonSyntaxError | PythonSideEffect))
@@ -257,5 +244,5 @@ class NotebookAnalyzer:
             if source is None:
                 facts.append(ParseError(f"cell {index} has no readable source"))
                 continue
-            facts.extend(cell_facts(source, index))
+            facts.extend(cell_facts(source, index, job.lists))
         return Analysis(facts)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from dataclasses import dataclass
-from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.protowire import (
@@ -22,44 +20,12 @@ from mlsbom.analyzers.protowire import (
     Reader,
     WireError,
 )
-from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.facts import Fact, LimitExceeded, OnnxExternalData, OnnxModel, OnnxOperator, ParseError
 from mlsbom.loader_paths import path_problem
 from mlsbom.models import Format
 
 MAX_PROTO = 1 << 40
 PYTHON_OPS = frozenset({"PyOp", "PythonOp", "PyFunc", "PythonOpV2", "PyOpV2"})
-
-
-@dataclass(frozen=True, slots=True)
-class OnnxModel(Fact):
-    """Producer, IR version, operator sets and graph size (for the SBOM)."""
-
-    kind: ClassVar[str] = "onnx-model"
-    ir_version: int | None
-    producer: str
-    opsets: tuple[str, ...]
-    nodes: int
-
-
-@dataclass(frozen=True, slots=True)
-class OnnxExternalData(Fact):
-    """A tensor whose bytes live in another file; `problem` says where that file may be."""
-
-    kind: ClassVar[str] = "onnx-external-data"
-    tensor: str
-    location: str
-    problem: str  # see loader_paths.path_problem
-
-
-@dataclass(frozen=True, slots=True)
-class OnnxOperator(Fact):
-    """Operators from a domain other than the standard ones, or Python operators."""
-
-    kind: ClassVar[str] = "onnx-operator"
-    domain: str
-    op_type: str
-    count: int
-    python: bool
 
 
 def location_problem(location: str) -> str:

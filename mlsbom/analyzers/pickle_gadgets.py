@@ -21,13 +21,9 @@ list). Unresolvable calls stay `pickle-unresolved` findings, as before.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
-from mlsbom.analyzers.pickle_values import Call, Global
+from mlsbom.analyzers.pickle_values import Call, Global, ImportRecord
 from mlsbom.facts import GlobalRef
-
-if TYPE_CHECKING:
-    from mlsbom.analyzers.pickle_vm import PickleWalker, _ImportRecord
 
 GETATTR = GlobalRef("builtins", "getattr")
 PARTIALS = frozenset({GlobalRef("functools", "partial"), GlobalRef("_functools", "partial")})
@@ -70,11 +66,11 @@ def attribute_ref(owner: object, name: str | None) -> GlobalRef | None:
 class GadgetLedger:
     """Per stream: occurrences of each gadget value still not consumed by a resolved call."""
 
-    def __init__(self, walker: PickleWalker, label: str) -> None:
-        self._walker = walker
+    def __init__(self, records: dict[tuple[str, GlobalRef], ImportRecord], label: str) -> None:
+        self._records = records  # the walker's import records, keyed by (stream, ref)
         self._label = label
         self._open: dict[GlobalRef, int] = {}
-        self._withdrawn: dict[GlobalRef, _ImportRecord] = {}
+        self._withdrawn: dict[GlobalRef, ImportRecord] = {}
 
     def pushed(self, value: object) -> None:
         """Machine.push: one more occurrence of a gadget on the stack."""
@@ -83,7 +79,7 @@ class GadgetLedger:
         ref = value.ref
         open_now = self._open.get(ref, 0)
         if open_now == 0 and ref in self._withdrawn:  # judged again: an unresolved use may follow
-            self._records()[(self._label, ref)] = self._withdrawn.pop(ref)
+            self._records[(self._label, ref)] = self._withdrawn.pop(ref)
         self._open[ref] = open_now + 1
 
     def consumed(self, ref: GlobalRef, opcode: str) -> None:
@@ -95,7 +91,7 @@ class GadgetLedger:
             return
         self._open[ref] = left
         if left == 0:
-            record = self._records().pop((self._label, ref), None)
+            record = self._records.pop((self._label, ref), None)
             if record is not None:
                 self._withdrawn[ref] = record
 
@@ -103,7 +99,3 @@ class GadgetLedger:
         """`functools.partial(func, ...)` with an imported `func` is judged by `func`."""
         if ref in PARTIALS and isinstance(args, tuple) and args and isinstance(args[0], Global):
             self.consumed(ref, opcode)
-
-    def _records(self) -> dict[tuple[str, GlobalRef], _ImportRecord]:
-        # the walker's import records (pickle_vm.PickleWalker), keyed by (stream, ref)
-        return self._walker._imports

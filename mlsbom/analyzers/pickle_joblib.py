@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlsbom.analyzers.pickle_facts import PickleExternalFile
 from mlsbom.analyzers.pickle_values import Box, Call, Global, Opaque, render
+from mlsbom.facts import PickleExternalFile
 
 _ARRAY_MODULES = ("joblib.numpy_pickle", "sklearn.externals.joblib.numpy_pickle")
 _COMPAT_MODULES = (

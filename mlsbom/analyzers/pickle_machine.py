@@ -11,9 +11,8 @@ import _compat_pickle
 import re
 import time
 from collections.abc import Callable, MutableMapping
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from mlsbom.analyzers.joblib_reads import read_after_build
 from mlsbom.analyzers.pickle_gadgets import GadgetLedger, attribute_ref
 from mlsbom.analyzers.pickle_ops import (
     OPCODES,
@@ -29,14 +28,13 @@ from mlsbom.analyzers.pickle_values import (
     Box,
     Call,
     Global,
+    ImportRecord,
     Opaque,
     evaluate_pure,
     render,
 )
+from mlsbom.config import Limits
 from mlsbom.facts import Fact, GlobalRef, ParseError, PickleGlobalMutation, PickleUnresolved
-
-if TYPE_CHECKING:
-    from mlsbom.analyzers.pickle_vm import PickleWalker
 
 # Callables that deserialise their bytes argument: the bytes are walked as a nested pickle.
 NESTED_LOADERS = frozenset(
@@ -110,10 +108,39 @@ def _normalise(module: str, name: str, proto: int) -> GlobalRef:
     return GlobalRef(module, name)
 
 
+class Walker(Protocol):
+    """What a machine asks of the walker that runs it (`pickle_vm.PickleWalker`): limits and
+    counters shared by every stream of a file, the import records, nested walks, and what the
+    loader reads after a BUILD."""
+
+    limits: Limits
+    last_resort: float
+    opcodes_total: int
+    persistent_ok: bool
+    persistent_ids: int
+    imports: dict[tuple[str, GlobalRef], ImportRecord]
+
+    def add(self, fact: Fact) -> None: ...
+
+    def limit(self, name: str, maximum: int, value: int | None, offset: int | None) -> None: ...
+
+    def record_import(self, label: str, ref: GlobalRef, opcode: str, offset: int) -> None: ...
+
+    def mark_called(self, label: str, ref: GlobalRef, call: Call) -> None: ...
+
+    def nested(self, data: object, via: GlobalRef, offset: int, label: str) -> bool: ...
+
+    def walk_stream(
+        self, reader: ByteReader, label: str, *, optional: bool = False
+    ) -> bool | None: ...
+
+    def after_build(self, machine: Machine, inst: Call, state: object) -> None: ...
+
+
 class Machine:
     """State of one stream and the opcode handlers that update it."""
 
-    def __init__(self, walker: PickleWalker, reader: ByteReader, label: str) -> None:
+    def __init__(self, walker: Walker, reader: ByteReader, label: str) -> None:
         self.w = walker
         self.r = reader
         self.label = label
@@ -127,7 +154,7 @@ class Machine:
         self.imports = 0
         self.op_offset = reader.pos
         self.errors: list[Fact] = []
-        self.gadgets = GadgetLedger(walker, label)
+        self.gadgets = GadgetLedger(walker.imports, label)
         self._dispatch: dict[int, tuple[str | None, Callable[[object], None]]] = {}
         for code, (name, argtype) in OPCODES.items():
             handler = self.op_constant if name in _CONSTANT_OPS else getattr(self, f"op_{name}")
@@ -509,4 +536,4 @@ class Machine:
             )
         elif isinstance(inst, Call):
             inst.state = state
-            read_after_build(self, inst, state)  # joblib's wrappers read more bytes here
+            self.w.after_build(self, inst, state)  # joblib's wrappers read more bytes here

@@ -13,6 +13,18 @@ _SAFE_CODECS = frozenset({"latin1", "latin-1", "iso-8859-1", "ascii", "utf-8", "
 _ROT13 = frozenset({"rot13", "rot_13"})
 
 
+@dataclass(slots=True)
+class ImportRecord:
+    """One import a stream makes (by stream and target), counted, and whether it is called."""
+
+    ref: GlobalRef
+    opcode: str
+    offset: int
+    count: int = 1
+    called: bool = False
+    evidence: str | None = None
+
+
 @dataclass(slots=True, eq=False)
 class Global:
     """An object the unpickler would import."""

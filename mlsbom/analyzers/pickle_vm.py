@@ -12,9 +12,9 @@ import io
 import re
 import tarfile
 import time
-from dataclasses import dataclass
 from typing import BinaryIO
 
+from mlsbom.analyzers.joblib_reads import read_after_build
 from mlsbom.analyzers.pickle_machine import LAST_RESORT, Machine
 from mlsbom.analyzers.pickle_ops import (
     OPCODES,
@@ -24,7 +24,7 @@ from mlsbom.analyzers.pickle_ops import (
     Skipped,
     Truncated,
 )
-from mlsbom.analyzers.pickle_values import Call, render, state_dict_shapes
+from mlsbom.analyzers.pickle_values import Call, ImportRecord, render, state_dict_shapes
 from mlsbom.config import Limits
 from mlsbom.facts import (
     Fact,
@@ -45,16 +45,6 @@ _LEGACY_TORCH_PICKLES = 5
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
-@dataclass(slots=True)
-class _ImportRecord:
-    ref: GlobalRef
-    opcode: str
-    offset: int
-    count: int = 1
-    called: bool = False
-    evidence: str | None = None
-
-
 class _Stop(Exception):
     """Raised inside the loop when a limit ends the walk."""
 
@@ -71,7 +61,7 @@ class PickleWalker:
         self.persistent_ids = 0
         self.stopped = False
         self.streams_complete = 0
-        self._imports: dict[tuple[str, GlobalRef], _ImportRecord] = {}
+        self.imports: dict[tuple[str, GlobalRef], ImportRecord] = {}
         self._facts: list[Fact] = []
         self._nest_depth = 0
         self.tensor_stream = "0"  # the stream whose result is the state dict
@@ -135,7 +125,7 @@ class PickleWalker:
     def facts(self) -> list[Fact]:
         """All facts gathered so far, imports aggregated per stream."""
         out = list(self._facts)
-        for (stream, _), rec in self._imports.items():
+        for (stream, _), rec in self.imports.items():
             out.append(
                 PickleImport(
                     rec.ref, rec.opcode, rec.offset, stream, rec.called, rec.count, rec.evidence
@@ -150,20 +140,24 @@ class PickleWalker:
 
     def record_import(self, label: str, ref: GlobalRef, opcode: str, offset: int) -> None:
         key = (label, ref)
-        rec = self._imports.get(key)
+        rec = self.imports.get(key)
         if rec is None:
-            if len(self._imports) >= 10_000:
+            if len(self.imports) >= 10_000:
                 self.limit("distinct-imports", 10_000, None, offset)
-            self._imports[key] = _ImportRecord(ref, opcode, offset)
+            self.imports[key] = ImportRecord(ref, opcode, offset)
         else:
             rec.count += 1
 
     def mark_called(self, label: str, ref: GlobalRef, call: Call) -> None:
-        rec = self._imports.get((label, ref))
+        rec = self.imports.get((label, ref))
         if rec is not None:
             rec.called = True
             if rec.evidence is None:
                 rec.evidence = render(call)
+
+    def after_build(self, machine: Machine, inst: Call, state: object) -> None:
+        """What the loader reads after a BUILD: joblib's wrappers read their array data."""
+        read_after_build(machine, inst, state)
 
     def add(self, fact: Fact) -> None:
         if len(self._facts) < 10_000:
@@ -253,8 +247,8 @@ def looks_like_pickle(head: bytes, limits: Limits) -> bool:
         return True
     if head[0] == 0x80 and run.count >= 4 and clean:
         return True
-    names_ok = all(_IDENT.match(str(ref)) for (_, ref) in walker._imports)
-    if walker._imports and names_ok and run.count >= 3:
+    names_ok = all(_IDENT.match(str(ref)) for (_, ref) in walker.imports)
+    if walker.imports and names_ok and run.count >= 3:
         return True
     return clean and run.count >= 64
 
@@ -266,7 +260,7 @@ def runs_code(walker: PickleWalker, run: Machine) -> bool:
     """
     if any(isinstance(f, (PickleUnresolved, PickleGlobalMutation)) for f in walker._facts):
         return True
-    records = walker._imports.values()
+    records = walker.imports.values()
     return bool(records) and (run.done or any(r.called for r in records))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import BinaryIO
 
-from mlsbom.analyzers.base import Analysis, Child, Hint, Job
+from mlsbom.analyzers.base import Analysis, Child, Hint, Job, analyzer_for, first_sniff
 from mlsbom.analyzers.pickle_ops import OPCODES
 from mlsbom.analyzers.pickle_vm import PickleWalker, looks_like_pickle, probe_file
 from mlsbom.config import Limits
@@ -13,6 +13,10 @@ from mlsbom.facts import Fact, LimitExceeded, Unreadable
 from mlsbom.models import Format
 from mlsbom.sources import SourceError, SourceLimit
 
+# formats whose analysers walk the pickle that pickle.load reads from offset 0
+READS_PICKLE_AT_0 = frozenset(
+    {Format.PICKLE, Format.JOBLIB, Format.DILL, Format.CLOUDPICKLE, Format.PYTORCH_LEGACY}
+)
 _DIALECTS = (
     (b"joblib.numpy_pickle", Format.JOBLIB),
     (b"dill._dill", Format.DILL),
@@ -100,17 +104,13 @@ def analyse_if_pickle(job: Job) -> Analysis | None:
 
 def _other_reading(job: Job) -> Format | None:
     """The non-pickle format the registry sees in these bytes, if any (a polyglot)."""
-    from mlsbom.detect import READS_PICKLE_AT_0, registry_format  # the registry imports us
-
-    fmt = registry_format(job.head, Hint(job.ref.name, job.size))
+    fmt = first_sniff(job.registry, job.head, Hint(job.ref.name, job.size))
     if fmt in READS_PICKLE_AT_0 or fmt in (Format.UNKNOWN, Format.TEXT):
         return None
     return fmt
 
 
 def _as_format(job: Job, fmt: Format) -> Analysis:
-    from mlsbom.analyzers import BY_FORMAT
-
-    found = BY_FORMAT[fmt].analyze(replace(job, format=fmt))
+    found = analyzer_for(job.registry, fmt).analyze(replace(job, format=fmt))
     found.format = found.format or fmt
     return found

@@ -5,15 +5,13 @@ from __future__ import annotations
 import io
 import os
 import re
-from dataclasses import dataclass
-from typing import BinaryIO, ClassVar
+from typing import BinaryIO
 
-from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.analyzers.inspect_hooks import merge, text_inspectors
-from mlsbom.analyzers.pickle_facts import Unscannable
+from mlsbom.analyzers.base import Analysis, Hint, Job, merge
+from mlsbom.analyzers.inspect_hooks import text_inspectors
 from mlsbom.analyzers.pickles import analyse_if_pickle
 from mlsbom.analyzers.protowire import Reader, WireError
-from mlsbom.facts import Fact, LimitExceeded
+from mlsbom.facts import Fact, LfsPointer, LimitExceeded, Script, Unscannable
 from mlsbom.models import ArtifactRef, Format
 
 MAX_INSPECTED_TEXT = 4 << 20  # model cards and similar; larger text is only inventoried
@@ -39,33 +37,6 @@ _LFS = re.compile(rb"^version https://git-lfs\.github\.com/spec/v\d+\s*\n")
 _LFS_OID = re.compile(rb"\noid sha256:([0-9a-f]{64})\s*\n")
 _LFS_SIZE = re.compile(rb"\nsize (\d{1,20})\s*(\n|$)")
 _SHEBANG = re.compile(rb"^#!\s*(\S+)(?:\s+(\S+))?")
-
-
-@dataclass(frozen=True, slots=True)
-class LfsPointer(Fact):
-    """A Git LFS pointer stub: the real content was never downloaded, so it was not scanned."""
-
-    kind: ClassVar[str] = "lfs-pointer"
-    oid: str
-    size: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class Script(Fact):
-    """An executable script (`#!` line) shipped in the repository."""
-
-    kind: ClassVar[str] = "script"
-    interpreter: str
-
-
-@dataclass(frozen=True, slots=True)
-class PthCode(Fact):
-    """A `.pth` path file with `import` lines: Python runs them at every interpreter start."""
-
-    kind: ClassVar[str] = "pth-code"
-    line: int
-    code: str = ""  # the line site.py would exec
-    module: str = ""  # the module its first import names
 
 
 def text_facts(name: str, head: bytes) -> list[Fact]:

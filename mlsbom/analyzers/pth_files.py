@@ -39,7 +39,7 @@ def executed_lines(raw: bytes) -> list[tuple[int, str]]:
 
 def pth_facts(job: Job) -> list[Fact]:
     """PthCode facts for a text `.pth` file (read whole, bounded)."""
-    from mlsbom.analyzers.plain import PthCode
+    from mlsbom.facts import PthCode
 
     with job.source.open() as f:
         raw = f.read(MAX_PTH_BYTES + 1)

@@ -9,104 +9,72 @@ from __future__ import annotations
 import ast
 import dataclasses
 import fnmatch
-import functools
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.python_refs import IMPORTERS, Resolver
-from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.facts import (
+    Fact,
+    LimitExceeded,
+    ParseError,
+    PythonCall,
+    PythonLocalImports,
+    PythonObfuscation,
+    PythonSideEffect,
+    PythonSyntaxError,
+)
+from mlsbom.lists import Lists
 from mlsbom.models import Format
-from mlsbom.rules import shipped_lists
 
 MAX_SOURCE = 4 << 20  # characters of source parsed
 MAX_FACTS = 500  # facts kept per file (a generated file can repeat a call thousands of times)
 
 
-@dataclass(frozen=True, slots=True)
-class PythonCall(Fact):
-    """A reference to a classified name (`exec`, `os.system`, `socket.socket`, …) in Python source,
-    whatever happens to it next: called, aliased, passed to `map`/`partial`, looked up."""
+class CallClasses:
+    """The call categories (`python-calls`) and benign import-time calls
+    (`python-benign-toplevel`) of one rule set, matched once per name."""
 
-    kind: ClassVar[str] = "python-call"
-    call: str  # the dotted name referenced (called, aliased, passed on or looked up)
-    category: str
-    toplevel: bool  # runs when the module is imported
-    evidence: str
-    line: int
-    cell: int | None = None
-    loader_imported: bool = False  # a loader imports the file (auto_map, hubconf.py, …)
+    def __init__(self, lists: Lists) -> None:
+        self._patterns = tuple(
+            (category, pattern)
+            for category, _, pattern in (e.partition("=") for e in lists["python-calls"])
+        )
+        self._benign = lists["python-benign-toplevel"]
+        self._categories: dict[str, str | None] = {}
+        self._benign_names: dict[str, bool] = {}
 
+    def category_of(self, name: str) -> str | None:
+        """The first category whose pattern matches the dotted call name."""
+        try:
+            return self._categories[name]
+        except KeyError:
+            found = next((c for c, p in self._patterns if fnmatch.fnmatchcase(name, p)), None)
+            self._categories[name] = found
+            return found
 
-@dataclass(frozen=True, slots=True)
-class PythonObfuscation(Fact):
-    """Code built at run time: decoded bytes run or unpickled, attributes by computed name."""
+    def benign_toplevel(self, name: str) -> bool:
+        try:
+            return self._benign_names[name]
+        except KeyError:
+            benign = any(fnmatch.fnmatchcase(name, p) for p in self._benign)
+            self._benign_names[name] = benign
+            return benign
 
-    kind: ClassVar[str] = "python-obfuscation"
-    # decode-exec | dunder-attribute | built-name | computed-import | computed-lookup |
-    # computed-attribute
-    technique: str
-    construct: str
-    evidence: str
-    line: int
-    cell: int | None = None
-    loader_imported: bool = False  # a loader imports the file (auto_map, hubconf.py, …)
-
-
-@dataclass(frozen=True, slots=True)
-class PythonSideEffect(Fact):
-    """A module-level call outside the usual import-time helpers (it runs on import)."""
-
-    kind: ClassVar[str] = "python-side-effect"
-    call: str
-    evidence: str
-    line: int
-    cell: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PythonLocalImports(Fact):
-    """Modules this file imports, as paths relative to its folder (`../a/b` for `from ..a.b`):
-    when a loader imports the file, it imports these too (transformers copies relative imports)."""
-
-    kind: ClassVar[str] = "python-local-imports"
-    paths: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PythonSyntaxError(Fact):
-    """The source does not parse as Python 3 (Python would refuse to import it too)."""
-
-    kind: ClassVar[str] = "python-syntax-error"
-    message: str
-    line: int | None
-
-
-@functools.cache
-def _categories() -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for entry in shipped_lists().get("python-calls", ()):
-        category, _, pattern = entry.partition("=")
-        pairs.append((category, pattern))
-    return tuple(pairs)
-
-
-@functools.cache
-def category_of(name: str) -> str | None:
-    """The first category whose pattern matches the dotted call name."""
-    for category, pattern in _categories():
-        if fnmatch.fnmatchcase(name, pattern):
-            return category
-    return None
-
-
-@functools.cache
-def _benign_toplevel(name: str) -> bool:
-    return any(
-        fnmatch.fnmatchcase(name, p) for p in shipped_lists().get("python-benign-toplevel", ())
-    )
+    def reference_category(self, name: str) -> tuple[str, str] | None:
+        """(prefix, category) of the longest dotted prefix of `name` that is classified; a later
+        component naming a module starts again there (`torch.os.system` is `os.system`)."""
+        parts = name.split(".")
+        starts = [0, *(i for i in range(1, len(parts) - 1) if parts[i] in _MODULE_NAMES)]
+        for start in starts:
+            for n in range(len(parts), start, -1):
+                prefix = ".".join(parts[start:n])
+                category = self.category_of(prefix)
+                if category == "inert":  # exceptions and constants: referring to them runs nothing
+                    break
+                if category is not None:
+                    return prefix, category
+        return None
 
 
 _ESCAPE_ATTRS = frozenset(
@@ -129,22 +97,6 @@ _LOOKUPS = {"vars", "builtins.vars", "globals", "builtins.globals", "locals", "b
 
 
 _MODULE_NAMES = frozenset(sys.stdlib_module_names) | {"torch", "numpy", "dill", "joblib"}
-
-
-def reference_category(name: str) -> tuple[str, str] | None:
-    """(prefix, category) of the longest dotted prefix of `name` that is classified; a later
-    component naming a module starts again there (`torch.os.system` is `os.system`)."""
-    parts = name.split(".")
-    starts = [0, *(i for i in range(1, len(parts) - 1) if parts[i] in _MODULE_NAMES)]
-    for start in starts:
-        for n in range(len(parts), start, -1):
-            prefix = ".".join(parts[start:n])
-            category = category_of(prefix)
-            if category == "inert":  # exceptions and constants: referring to them runs nothing
-                break
-            if category is not None:
-                return prefix, category
-    return None
 
 
 def _walk(tree: ast.Module) -> Iterator[tuple[ast.AST, bool, ast.AST | None]]:
@@ -176,8 +128,8 @@ def _is_chain_inner(node: ast.AST, parent: ast.AST | None) -> bool:
     return isinstance(parent, ast.Attribute | ast.Subscript) and parent.value is node
 
 
-def python_facts(source: str, cell: int | None = None) -> list[Fact]:
-    """Facts about one Python source text (a file or a notebook cell)."""
+def python_facts(source: str, lists: Lists, cell: int | None = None) -> list[Fact]:
+    """Facts about one Python source text (a file or a notebook cell), classified by `lists`."""
     if len(source) > MAX_SOURCE:
         return [LimitExceeded("python-source-chars", MAX_SOURCE, len(source))]
     try:
@@ -188,13 +140,14 @@ def python_facts(source: str, cell: int | None = None) -> list[Fact]:
     except (ValueError, RecursionError, MemoryError) as exc:
         return [ParseError(f"Python source not parseable: {type(exc).__name__}")]
     lines = source.splitlines()
+    classes = lists.compiled(CallClasses)
     facts: list[Fact] = []
     try:
         for node, top, parent in _walk(tree):
             if len(facts) >= MAX_FACTS:
                 facts.append(LimitExceeded("python-facts", MAX_FACTS))
                 break
-            facts.extend(_node_facts(node, top, parent, resolver, lines, cell))
+            facts.extend(_node_facts(node, top, parent, resolver, classes, lines, cell))
     except RecursionError:
         facts.append(ParseError("Python source nested too deeply to analyse"))
     if cell is None:
@@ -225,6 +178,7 @@ def _node_facts(
     top: bool,
     parent: ast.AST | None,
     resolver: Resolver,
+    classes: CallClasses,
     lines: list[str],
     cell: int | None,
 ) -> list[Fact]:
@@ -232,7 +186,7 @@ def _node_facts(
     if isinstance(node, ast.ImportFrom) and not node.level and node.module:
         out: list[Fact] = []
         for a in node.names:
-            hit = reference_category(f"{node.module}.{a.name}")
+            hit = classes.reference_category(f"{node.module}.{a.name}")
             if hit:
                 out.append(PythonCall(hit[0], hit[1], top, _snippet(lines, node), line, cell))
         return out
@@ -243,7 +197,7 @@ def _node_facts(
     if isinstance(node, ast.Attribute) and node.attr in _ESCAPE_ATTRS:
         out.append(PythonObfuscation("dunder-attribute", f".{node.attr}", snippet, line, cell))
     if isinstance(node, ast.Call):
-        out.extend(_obfuscation(node, resolver, snippet, line, cell))
+        out.extend(_obfuscation(node, resolver, classes, snippet, line, cell))
     if isinstance(node, ast.Subscript):
         out.extend(_lookup(node, resolver, snippet, line, cell))
     if _is_chain_inner(node, parent):
@@ -251,9 +205,11 @@ def _node_facts(
     name = resolver.name(node)
     if name is None:
         return out
-    hit = reference_category(name)
+    hit = classes.reference_category(name)
     if hit is None and "." not in name:  # `from os import *` then `system(...)`
-        hit = next(filter(None, (reference_category(f"{m}.{name}") for m in resolver.star)), None)
+        hit = next(
+            filter(None, (classes.reference_category(f"{m}.{name}") for m in resolver.star)), None
+        )
     if hit is not None and _quiet_magic(name, node, parent):
         return out
     if hit is not None:
@@ -262,7 +218,7 @@ def _node_facts(
         top
         and isinstance(parent, ast.Call)
         and parent.func is node
-        and not _benign_toplevel(name)
+        and not classes.benign_toplevel(name)
         and not name.rsplit(".", 1)[-1][:1].isupper()
         and not name.startswith("builtins.")
     ):
@@ -304,17 +260,22 @@ def _lookup(
 
 
 def _obfuscation(
-    node: ast.Call, resolver: Resolver, snippet: str, line: int, cell: int | None
+    node: ast.Call,
+    resolver: Resolver,
+    classes: CallClasses,
+    snippet: str,
+    line: int,
+    cell: int | None,
 ) -> list[Fact]:
     out: list[Fact] = []
     name = resolver.name(node.func)
-    sink = category_of(name) if name else None
+    sink = classes.category_of(name) if name else None
     if sink in ("exec", "deserialise", "dynamic-import"):
         for arg in node.args:
             for inner in ast.walk(arg):
                 if isinstance(inner, ast.Call):
                     inner_name = resolver.name(inner.func)
-                    if inner_name and category_of(inner_name) == "decode":
+                    if inner_name and classes.category_of(inner_name) == "decode":
                         construct = f"{name}({inner_name}(…))"
                         out.append(PythonObfuscation("decode-exec", construct, snippet, line, cell))
                         return out
@@ -374,7 +335,7 @@ class PythonAnalyzer:
         text, facts = read_text(job, MAX_SOURCE)
         if text is None:
             return Analysis(facts)
-        found = python_facts(text)
+        found = python_facts(text, job.lists)
         chain = job.ref.member_chain
         if chain and "code/" in chain[-1]:  # TorchScript code: torch.jit.load compiles it
             found = [mark_loader_imported(f) for f in found]

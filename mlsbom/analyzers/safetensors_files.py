@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 import struct
-from dataclasses import dataclass
-from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
-from mlsbom.facts import Fact, LimitExceeded, ParseError, TensorShapes, TensorSummary
+from mlsbom.facts import (
+    Fact,
+    LimitExceeded,
+    ParseError,
+    SafetensorsQuirk,
+    TensorShapes,
+    TensorSummary,
+)
 from mlsbom.models import Format
 
 MAX_HEADER = 100_000_000  # safetensors' own cap
@@ -23,16 +28,6 @@ DTYPE_BYTES = {
 }  # fmt: skip
 SUB_BYTE = {"F4": 4, "F6_E2M3": 6, "F6_E3M2": 6}  # bits per element
 _ENTRY_KEYS = frozenset({"dtype", "shape", "data_offsets"})
-
-
-@dataclass(frozen=True, slots=True)
-class SafetensorsQuirk(Fact):
-    """A header safetensors accepts but other parsers may read differently."""
-
-    kind: ClassVar[str] = "safetensors-quirk"
-    quirk: str  # duplicate-key | extra-field | leading-whitespace | metadata-not-string
-    detail: str
-    offset: int = 8
 
 
 class _Header:

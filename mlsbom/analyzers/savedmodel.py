@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
-from dataclasses import dataclass
-from typing import ClassVar
 
 from mlsbom.analyzers.base import Analysis, Hint, Job
 from mlsbom.analyzers.protowire import (
@@ -22,9 +20,9 @@ from mlsbom.analyzers.protowire import (
     Reader,
     WireError,
 )
-from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.facts import Fact, LimitExceeded, ParseError, TfGraph, TfOp
+from mlsbom.lists import Lists
 from mlsbom.models import Format
-from mlsbom.rules import shipped_lists
 
 SAVED_MODEL_META_GRAPHS = 2
 META_GRAPH_DEF = 2
@@ -34,28 +32,9 @@ LIBRARY_FUNCTION = 1
 FUNCTION_NODE_DEF = 3
 
 
-@dataclass(frozen=True, slots=True)
-class TfOp(Fact):
-    """An op the graph runs that touches files or calls Python (category from rules/lists)."""
-
-    kind: ClassVar[str] = "tf-op"
-    op: str
-    category: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class TfGraph(Fact):
-    """Size of the SavedModel's graphs (for the SBOM)."""
-
-    kind: ClassVar[str] = "tf-graph"
-    meta_graphs: int
-    nodes: int
-    distinct_ops: int
-
-
-def _category(op: str) -> str | None:
-    for entry in shipped_lists().get("tf-ops", ()):
+def _category(op: str, lists: Lists) -> str | None:
+    """The category the `tf-ops` list gives the op, if any."""
+    for entry in lists["tf-ops"]:
         category, _, pattern = entry.partition("=")
         if fnmatch.fnmatchcase(op, pattern):
             return category
@@ -125,7 +104,7 @@ class SavedModelAnalyzer:
                 return Analysis([LimitExceeded("seconds", int(job.limits.max_seconds))])
         facts: list[Fact] = [TfGraph(metas, sum(walk.ops.values()), len(walk.ops))]
         for op, count in sorted(walk.ops.items()):
-            category = _category(op)
+            category = _category(op, job.lists)
             if category is not None:
                 facts.append(TfOp(op, category, count))
         return Analysis(facts)

@@ -104,7 +104,8 @@ def _select(
     """archive name -> py7zr's output name for every file member, or None when one is over a
     declared limit or cannot be extracted: py7zr decompresses members it skips in a solid
     folder all the same (`Worker._check`), outside any budget, so it is all or nothing."""
-    from mlsbom.analyzers.tar_archives import ArchiveEntry, name_problem
+    from mlsbom.analyzers.tar_archives import name_problem
+    from mlsbom.facts import ArchiveEntry
 
     wanted: dict[str, str] | None = {}
     if len(infos) > limits.max_members:

@@ -13,26 +13,15 @@ import io
 import posixpath
 import re
 import tarfile
-from dataclasses import dataclass
-from typing import BinaryIO, ClassVar
+from typing import BinaryIO
 
 from mlsbom.analyzers.base import Analysis, Child, Hint, Job
-from mlsbom.facts import Fact, LimitExceeded, ParseError
+from mlsbom.facts import ArchiveEntry, Fact, LimitExceeded, ParseError
 from mlsbom.models import Format
 from mlsbom.sources import Source, SourceLimit, WindowReader, capped, open_seekable
 from mlsbom.spool import spooled
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-@dataclass(frozen=True, slots=True)
-class ArchiveEntry(Fact):
-    """An archive member that is not a plain file inside the root: escape, link or device."""
-
-    kind: ClassVar[str] = "archive-entry"
-    member: str
-    problem: str  # path-escape | absolute-path | link-escape | link | device
-    target: str = ""
 
 
 def name_problem(name: str) -> str | None:

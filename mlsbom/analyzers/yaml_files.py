@@ -11,8 +11,7 @@ Nesting depth is capped before Python's recursion limit is near. Python tags
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -27,7 +26,7 @@ from mlsbom.analyzers.config_targets import (
 )
 from mlsbom.analyzers.plain import is_text
 from mlsbom.analyzers.python_code import read_text
-from mlsbom.facts import Fact, LimitExceeded
+from mlsbom.facts import Fact, LimitExceeded, YamlPythonTag, YamlUnparsed
 from mlsbom.models import Format
 
 MAX_YAML_BYTES = 4 << 20
@@ -37,23 +36,6 @@ MAX_DEPTH = 250  # PyYAML's own recursive composer fails not far above this
 _PYTHON_IMPORT_TAGS = tuple(
     f"tag:yaml.org,2002:python/{t}" for t in ("name:", "module:", "object:", "object/")
 )
-
-
-@dataclass(frozen=True, slots=True)
-class YamlPythonTag(Fact):
-    """A YAML node tagged `!!python/...`: unsafe YAML loaders import and call what it names."""
-
-    kind: ClassVar[str] = "yaml-python-tag"
-    tag: str
-    key_path: str
-
-
-@dataclass(frozen=True, slots=True)
-class YamlUnparsed(Fact):
-    """The YAML does not parse (Helm templates, typos): no YAML loader instantiates from it."""
-
-    kind: ClassVar[str] = "yaml-unparsed"
-    message: str
 
 
 _FAST = getattr(yaml, "CSafeLoader", None)

@@ -82,7 +82,7 @@ class DaskExecutor:
         self, work: FileWork, items: Sequence[WalkItem], allowance: AllowanceFor
     ) -> Iterator[tuple[int, list[ArtifactResult]]]:
         as_completed: Any = importlib.import_module("distributed").as_completed
-        header = json.dumps(config_to_json(work.config, cache=False))
+        header = json.dumps(config_to_json(work.config, work.rules, cache=False))
         here = [n for n, item in enumerate(items) if not remote_ok(item)]
         batches = _batches(items, [n for n, item in enumerate(items) if remote_ok(item)])
         docs = {n: item_to_json(items[n], allowance(n)) for batch in batches for n in batch}

@@ -48,7 +48,9 @@ class ProcessExecutor:
         for n in range(len(items)):
             todo.put(n)
         out: queue.SimpleQueue[tuple[int, list[ArtifactResult]]] = queue.SimpleQueue()
-        header = json.dumps(config_to_json(work.config, cache=work.store is not None)) + "\n"
+        header = (
+            json.dumps(config_to_json(work.config, work.rules, cache=work.store is not None)) + "\n"
+        )
 
         def here(n: int) -> list[ArtifactResult]:
             left = allowance(n)

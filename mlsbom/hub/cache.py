@@ -14,9 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
-from mlsbom.facts import Fact
+from mlsbom.facts import CacheBlobMismatch, Fact
 from mlsbom.models import ArtifactRef, ArtifactResult
 from mlsbom.regular_file import regular_fd
 from mlsbom.rules import RuleSet, add_facts
@@ -32,16 +31,6 @@ class CacheLayout:
     repo_dir: Path  # models--org--name
     snapshot: Path  # snapshots/<commit>
     commit: str
-
-
-@dataclass(frozen=True, slots=True)
-class CacheBlobMismatch(Fact):
-    """A cached file whose bytes do not match the digest its blob is named after."""
-
-    kind: ClassVar[str] = "hf-cache-blob"
-    blob: str
-    algorithm: str  # sha256 (LFS) | git-sha1
-    actual: str
 
 
 def hub_cache_root() -> Path:

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlsbom.errors import TargetError
+from mlsbom.facts import HubRepository
 from mlsbom.hub.cache import hub_cache_root
 from mlsbom.hub.remote import Listing, _token, endpoint, list_repo
 from mlsbom.hub.target import parse
-from mlsbom.hub.walk import HubRepository
 from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
 
 QUARANTINE = "mlsbom-quarantine"

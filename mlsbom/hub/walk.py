@@ -4,43 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import ClassVar
 
-from mlsbom.facts import Fact
+from mlsbom.facts import Fact, HubFile, HubRepository
 from mlsbom.hub.remote import Listing, list_repo
 from mlsbom.hub.source import HubSource
 from mlsbom.hub.target import parse
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
-
-
-@dataclass(frozen=True, slots=True)
-class HubRepository(Fact):
-    """A hub repository as listed: resolved commit, metadata, and how much of it was read."""
-
-    kind: ClassVar[str] = "hub-repository"
-    repo: str
-    repo_type: str
-    commit: str
-    endpoint: str
-    author: str | None
-    license: str | None
-    gated: str | None
-    security: str | None
-    files: int
-    total_bytes: int
-    bytes_read: int
-
-
-@dataclass(frozen=True, slots=True)
-class HubFile(Fact):
-    """A file as the hub lists it: the LFS sha256 it claims (not verified), and bytes read."""
-
-    kind: ClassVar[str] = "hub-file"
-    path: str
-    size: int
-    claimed_sha256: str | None
-    bytes_read: int
 
 
 def walk_hub(

@@ -16,7 +16,7 @@ import os
 import re
 from pathlib import Path
 
-from mlsbom.hub.walk import HubRepository
+from mlsbom.facts import HubRepository
 from mlsbom.models import ArtifactRef, ScanResult
 from mlsbom.reporters.escape import uri_path
 

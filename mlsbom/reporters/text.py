@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections import Counter
 
 from mlsbom import __version__
-from mlsbom.hub.walk import HubRepository
+from mlsbom.facts import HubRepository, SignatureCheck
 from mlsbom.models import ArtifactRef, ArtifactResult, Finding, ScanResult, Severity
 from mlsbom.policy import Decision, Verdict, rollup, verdict
 from mlsbom.reporters.escape import printable, printable_lines
-from mlsbom.signing.check import SignatureCheck
 
 _COLORS = {Verdict.FAIL: "\x1b[31m", Verdict.WARN: "\x1b[33m", Verdict.PASS: "\x1b[32m"}
 _RESET = "\x1b[0m"

@@ -38,18 +38,22 @@ from cyclonedx.model.vulnerability import (
 from packageurl import PackageURL
 
 from mlsbom import __version__
-from mlsbom.facts import Fact, TensorSummary
-from mlsbom.hub.walk import HubFile, HubRepository
-from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
-from mlsbom.provenance import (
+from mlsbom.facts import (
     ConfigSummary,
+    Fact,
+    HubFile,
+    HubRepository,
     ModelCardInfo,
     ModelConfig,
     ProvenanceProblem,
     ShardIndexInfo,
+    SignatureCheck,
+    SignatureFileMismatch,
+    SignatureFileProblem,
+    TensorSummary,
 )
+from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
 from mlsbom.sbom.identity import ModelIdentity, hub_id, identify
-from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch, SignatureFileProblem
 
 _SEVERITY = {
     Severity.INFO: VulnerabilitySeverity.INFO,

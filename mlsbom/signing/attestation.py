@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlsbom.models import SignatureStatus
+from mlsbom.facts import SignatureStatus
 from mlsbom.signing.errors import SignatureError, clean_message
 from mlsbom.signing.signers import Signer
 

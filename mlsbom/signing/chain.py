@@ -31,7 +31,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
-from mlsbom.models import SignatureStatus
+from mlsbom.facts import SignatureStatus
 from mlsbom.signing.errors import SignatureError, clean_message
 
 MAX_DEPTH = 8

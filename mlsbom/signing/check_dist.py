@@ -6,10 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from mlsbom.digests import sha256_file
-from mlsbom.facts import Fact
-from mlsbom.models import SignatureStatus
+from mlsbom.facts import (
+    Fact,
+    SignatureCheck,
+    SignatureFileMismatch,
+    SignatureFileProblem,
+    SignatureStatus,
+)
 from mlsbom.regular_file import read_regular
-from mlsbom.signing.check import SignatureCheck, SignatureFileMismatch, SignatureFileProblem
 from mlsbom.signing.errors import SignatureError
 from mlsbom.signing.signers import SignerPolicy
 

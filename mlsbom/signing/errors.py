@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mlsbom.models import SignatureStatus
+from mlsbom.facts import SignatureStatus
 
 _BYTES = re.compile(r"""b(['"]).*?(?<!\\)\1""")
 _REPR = re.compile(r"<[A-Z][A-Za-z]*\(.*?\)>+")

@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
-from mlsbom.models import SignatureStatus
+from mlsbom.facts import SignatureStatus
 from mlsbom.signing.envelope import Envelope, signed_forms
 from mlsbom.signing.errors import SignatureError, clean_message
 

@@ -6,17 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from mlsbom.facts import Fact
+from mlsbom.facts import Fact, SignatureCheck, SignatureMissing
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
 from mlsbom.rules import RuleSet, add_facts
-from mlsbom.signing.check import (
-    DETACHED_SUFFIXES,
-    OMS_NAME,
-    SignatureCheck,
-    SignatureMissing,
-    check_target,
-    file_key,
-)
+from mlsbom.signing.check import DETACHED_SUFFIXES, OMS_NAME, check_target, file_key
 from mlsbom.signing.signers import SignerPolicy
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from mlsbom.models import SignatureStatus
+from mlsbom.facts import SignatureStatus
 from mlsbom.regular_file import require_regular
 from mlsbom.signing.envelope import Envelope, signed_forms
 from mlsbom.signing.errors import SignatureError, clean_message
