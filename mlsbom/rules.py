@@ -26,7 +26,7 @@ from typing import Any
 
 from mlsbom.errors import RuleError
 from mlsbom.facts import Fact, GlobalRef, fact_kinds, field_names
-from mlsbom.models import ArtifactRef, ArtifactResult, Finding, Location, Severity
+from mlsbom.models import ArtifactRef, Finding, Location, Severity
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -194,12 +194,24 @@ class RuleSet:
         return {k: tuple(v) for k, v in table.items()}
 
     def judge(self, facts: Iterable[Fact], artifact: ArtifactRef) -> list[Finding]:
+        """The findings the rules make of these facts (called by judge.py only)."""
         findings = []
         for fact in facts:
             for rule in self._by_fact.get(fact.kind, ()):
                 if rule.matches(fact):
                     findings.append(rule.finding(fact, artifact))
         return findings
+
+    def worst(self, facts: Iterable[Fact]) -> Severity | None:
+        """The highest severity a rule gives any of these facts, making no findings: what
+        analysis asks before gathering costly evidence (`--explain`) for a flagged artefact."""
+        found = [
+            rule.severity
+            for fact in facts
+            for rule in self._by_fact.get(fact.kind, ())
+            if rule.matches(fact)
+        ]
+        return max(found, default=None)
 
 
 def rules_dir() -> Path:
@@ -331,12 +343,3 @@ def load_rules(folder: Path | None = None) -> RuleSet:
     if len(set(ids)) != len(ids):
         raise RuleError("duplicate rule ids")
     return RuleSet(rules, lists, _load_extensions(folder / "formats" / "extensions.toml"))
-
-
-def add_facts(art: ArtifactResult, facts: list[Fact], rules: RuleSet) -> ArtifactResult:
-    """The artefact with more facts, and the findings the rules make of them."""
-    import dataclasses
-
-    found = [*art.findings, *rules.judge(facts, art.ref)]
-    found.sort(key=lambda f: f.sort_key())
-    return dataclasses.replace(art, facts=(*art.facts, *facts), findings=tuple(found))

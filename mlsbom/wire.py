@@ -81,7 +81,7 @@ class Worker:
             return json.dumps(dump(analyse_file(item, self.config, self.rules, store, allowance)))
         except MemoryError:
             limits = self.config.limits
-            return json.dumps(dump([out_of_memory(item.ref, item.size, limits, self.rules)]))
+            return json.dumps(dump([out_of_memory(item.ref, item.size, limits)]))
 
 
 def analyse_json(header: str, item: str) -> str:

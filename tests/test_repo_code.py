@@ -17,7 +17,6 @@ from mlsbom.engine import scan
 from mlsbom.models import Severity
 from mlsbom.policy import Policy, apply, decide
 from mlsbom.remote_code import RemoteCode
-from mlsbom.rules import load_rules
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
@@ -80,10 +79,9 @@ def test_remote_code_names_modules_and_other_repos() -> None:
 
 
 def test_policy_can_allow_a_repository_remote_code(tmp_path: Path) -> None:
-    rules = load_rules()
     target = FIXTURES / "repo_code" / "remote"
     policy = Policy(remote_code_allowed=(f"{target}/*",))
-    result = apply(_scan(target), policy, rules)
+    result = apply(_scan(target), policy)
     assert decide(result, policy).passed
     assert all(f.waived for f in result.findings if f.rule_id.startswith("remote-code"))
 
