@@ -52,3 +52,25 @@ def test_analysis_and_the_passes_after_it_make_no_findings() -> None:
     assert judged.findings, "the fixtures hold findings"
     assert judge(judged, rules) == judged  # judging is a function of the facts alone
     assert judged == scan(targets, ScanConfig(hash_files=True), rules)
+
+
+def test_verify_report_renders_the_decision_it_is_given(tmp_path: Path) -> None:
+    """`verify`'s verdict comes from `policy.decide` over judged signature facts; the report
+    only shows it."""
+    from mlsbom._cli_signing import render_verify
+    from mlsbom.engine import verify
+    from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult, Severity
+    from mlsbom.policy import VERIFY, Decision, decide
+    from mlsbom.signing.check import SignatureCheck
+    from mlsbom.signing.signers import SignerPolicy
+
+    check = SignatureCheck("verified", "public-key", "k", "", "m", 3, 0, "signed by k")
+    art = ArtifactResult(ArtifactRef("m/model.sig"), Format.UNKNOWN, None, (check,), ())
+    result = judge(ScanResult(("m",), (art,)), load_rules())
+    assert decide(result, VERIFY).passed
+    assert render_verify(result, decide(result, VERIFY), "text").endswith("OK: verified\n")
+    refused = Decision(False, Severity.LOW, ())
+    assert render_verify(result, refused, "text").endswith("FAIL: not verified\n")
+    unsigned = verify(tmp_path, None, SignerPolicy(), load_rules())
+    assert [f.rule_id for f in unsigned.findings] == ["signature-unsigned"]
+    assert not decide(unsigned, VERIFY).passed
