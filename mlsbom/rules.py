@@ -13,6 +13,7 @@ matches `module:name` patterns in which `*` in the name stops at dots (so
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import functools
 import importlib.resources
@@ -91,6 +92,9 @@ def _name_regex(glob: str) -> str:
     return "".join(out) + r"\Z"
 
 
+_MEMO_MAX = 1 << 16  # remembered answers per list condition (pickle imports repeat a lot)
+
+
 @dataclass(frozen=True, slots=True)
 class Condition:
     """One field test of a rule's match table."""
@@ -98,13 +102,22 @@ class Condition:
     field: str
     op: str
     values: tuple[Any, ...]
+    # answers of `in`/`not_in` over long lists, by value: the same imports recur in every file
+    memo: dict[object, bool] = dataclasses.field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def test(self, value: object) -> bool:
         if self.op == "equals":
             return bool(value == self.values[0])
         if self.op == "min":
             return isinstance(value, int) and value >= self.values[0]
-        hit = any(_value_matches(p, value) for p in self.values)
+        hashable = isinstance(value, (str, GlobalRef))
+        hit = self.memo.get(value) if hashable else None
+        if hit is None:
+            hit = any(_value_matches(p, value) for p in self.values)
+            if hashable and len(self.memo) < _MEMO_MAX:
+                self.memo[value] = hit
         return hit if self.op == "in" else not hit
 
 
