@@ -1,4 +1,5 @@
-"""The `mlsbom` command: flags -> config -> engine -> policy -> reporter -> exit code.
+"""The `mlsbom` command: flags -> config -> engine (facts, judge, policy) -> decide -> reporter
+-> exit code.
 
 Exit codes: 0 pass, 1 policy failure, 2 usage or tool error.
 """
@@ -25,7 +26,7 @@ from mlsbom._cli_signing import render_verify, signer_options, signer_policy
 from mlsbom.config import Limits, ScanConfig, cap_address_space
 from mlsbom.errors import MlsbomError
 from mlsbom.models import ScanResult, Severity
-from mlsbom.policy import Decision, Policy, apply, decide
+from mlsbom.policy import VERIFY, Decision, Policy, decide
 from mlsbom.policy_file import discover, load_policy
 from mlsbom.progress import terminal_progress
 from mlsbom.reporters import OutputFormat, reporter_for
@@ -342,7 +343,7 @@ def _scan_and_decide(
         policy = dataclasses.replace(policy, fail_on=Severity.parse(fail_on))
     signers = policy.signatures.merged(config.signatures)
     config = dataclasses.replace(config, signatures=signers)
-    result = apply(run_scan(targets, config, rules, began), policy, rules)
+    result = run_scan(targets, config, rules, began, policy=policy)
     _require_files(result)
     if baseline is not None:
         from mlsbom.sbom.baseline import without_baseline
@@ -437,23 +438,21 @@ def verify(
 ) -> None:
     """Verify TARGET's signatures offline; exit 0 verified, 1 not (unsigned, invalid, untrusted,
     mismatch), 2 usage error."""
-    from mlsbom.signing.check import check_signature, check_target
+    from mlsbom.engine import verify as verify_scan
 
     def run() -> int:
         signers = signer_policy(
             identities, issuers, keys, cert_chains, trusted_root, False, ignore_paths, attestations,
             publishers,
         )  # fmt: skip
+        rules = load_rules()
         found = policy_path or (None if no_policy else discover())
         if found:
-            signers = load_policy(found, load_rules()).signatures.merged(signers)
-        if signature is not None:
-            results = [(signature, check_signature(signature, target, signers))]
-        else:
-            results = check_target(target, signers)
-        text, ok = render_verify(results, fmt)
-        click.echo(text, nl=False)
-        return EXIT_PASS if ok else EXIT_FAIL
+            signers = load_policy(found, rules).signatures.merged(signers)
+        result = verify_scan(target, signature, signers, rules)
+        decision = decide(result, VERIFY)
+        click.echo(render_verify(result, decision, fmt), nl=False)
+        return EXIT_PASS if decision.passed else EXIT_FAIL
 
     sys.exit(_guarded(run, debug))
 

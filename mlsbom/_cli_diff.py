@@ -23,7 +23,7 @@ def _view_of(item: str) -> BomView:
     if path.is_file() and path.suffix == ".json":
         return load_view(path)
     from mlsbom.engine import scan
-    from mlsbom.policy import Policy, apply
+    from mlsbom.policy import Policy
     from mlsbom.policy_file import discover, load_policy
     from mlsbom.rules import load_rules
     from mlsbom.sbom.render import render_sbom
@@ -31,7 +31,7 @@ def _view_of(item: str) -> BomView:
     rules = load_rules()
     found = discover()
     policy = load_policy(found, rules) if found else Policy()
-    result = apply(scan([item], ScanConfig(hash_files=True), rules), policy, rules)
+    result = scan([item], ScanConfig(hash_files=True), rules, policy=policy)
     return view(json.loads(render_sbom(result)))
 
 

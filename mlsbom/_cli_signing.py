@@ -1,4 +1,5 @@
-"""Signer options shared by `scan` and `verify`, and the `verify` report.
+"""Signer options shared by `scan` and `verify`, and the `verify` report (it renders a decision,
+never makes one).
 
 `--identity/--issuer` (keyless), `--key PEM`, `--cert-chain PEM` and `--trusted-root JSON` become a
 `SignerPolicy`; a missing or unreadable file is a usage error (exit 2).
@@ -14,7 +15,9 @@ from typing import Any, TypeVar
 import click
 
 from mlsbom.errors import MlsbomError
-from mlsbom.facts import Fact, SignatureCheck, SignatureFileMismatch
+from mlsbom.facts import SignatureCheck, SignatureFileMismatch
+from mlsbom.models import ScanResult
+from mlsbom.policy import Decision
 from mlsbom.regular_file import read_regular
 from mlsbom.reporters.escape import json_tree, printable
 from mlsbom.serial import dump
@@ -139,15 +142,16 @@ def _check_lines(check: SignatureCheck, mismatches: list[SignatureFileMismatch])
     return lines
 
 
-def render_verify(results: Sequence[tuple[Path, list[Fact]]], fmt: str) -> tuple[str, bool]:
-    """The `verify` report and whether everything verified intact."""
+def render_verify(result: ScanResult, decision: Decision, fmt: str) -> str:
+    """The `verify` report: each signature file's checks (artefacts named by the signature's
+    path), and the decision's verdict."""
     checks = [
-        (sig, c, [m for m in facts if isinstance(m, SignatureFileMismatch)])
-        for sig, facts in results
-        for c in facts
+        (art.ref.path, c, [m for m in art.facts if isinstance(m, SignatureFileMismatch)])
+        for art in result.artifacts
+        for c in art.facts
         if isinstance(c, SignatureCheck)
     ]
-    ok = bool(checks) and all(c.intact for _, c, _ in checks)
+    ok = decision.passed
     if fmt == "json":
         doc = {
             "verified": ok,
@@ -161,7 +165,7 @@ def render_verify(results: Sequence[tuple[Path, list[Fact]]], fmt: str) -> tuple
                 for sig, c, ms in checks
             ],
         }
-        return json.dumps(json_tree(doc), indent=2, ensure_ascii=False) + "\n", ok
+        return json.dumps(json_tree(doc), indent=2, ensure_ascii=False) + "\n"
     lines: list[str] = []
     for sig, check, mismatches in checks:
         lines.append(f"{sig}")
@@ -169,4 +173,4 @@ def render_verify(results: Sequence[tuple[Path, list[Fact]]], fmt: str) -> tuple
     if not checks:
         lines.append("UNSIGNED: no model.sig, .sigstore.json bundle or PEP 740 attestation found")
     lines.append("OK: verified" if ok else "FAIL: not verified")
-    return "\n".join(printable(line) for line in lines) + "\n", ok  # names from the manifest
+    return "\n".join(printable(line) for line in lines) + "\n"  # names from the manifest

@@ -62,9 +62,9 @@ def analyse_file(
     try:
         with quiet_parsing():  # detection, analysis and explanation alike
             analyse = lambda i: _scan_members(i, config, rules, allowance)  # noqa: E731
-            return scan_pinned(item, analyse, rules, store)
+            return scan_pinned(item, analyse, store)
     except MemoryError:
-        return [out_of_memory(item.ref, item.size, config.limits, rules)]
+        return [out_of_memory(item.ref, item.size, config.limits)]
 
 
 def _scan_members(
@@ -86,17 +86,16 @@ def _scan_members(
         results.append(result)
         pending.extend(reversed(children))
     if budget.spent is not None:
-        results.append(_capped(item.ref, budget.spent, rules))
+        results.append(_capped(item.ref, budget.spent))
     if budget.inflated and results:
         work = WorkDone(budget.inflated)
         results[0] = dataclasses.replace(results[0], facts=(*results[0].facts, work))
     return results
 
 
-def _capped(ref: ArtifactRef, fact: LimitExceeded, rules: RuleSet) -> ArtifactResult:
+def _capped(ref: ArtifactRef, fact: LimitExceeded) -> ArtifactResult:
     """A marker artefact saying the rest of this file's members were not analysed."""
-    marker = ref.child("<remaining members>")
-    return ArtifactResult(marker, Format.UNKNOWN, None, (fact,), tuple(rules.judge([fact], marker)))
+    return ArtifactResult(ref.child("<remaining members>"), Format.UNKNOWN, None, (fact,), ())
 
 
 def _extension_fact(name: str, fmt: Format, rules: RuleSet) -> ExtensionMismatch | None:
@@ -148,13 +147,11 @@ def _scan_one(
         ),
     )
     child_tasks = _child_tasks(task, fmt, children, facts, config)
-    findings = rules.judge(facts, task.ref)
-    findings.sort(key=lambda f: f.sort_key())
-    result = ArtifactResult(task.ref, fmt, size, tuple(facts), tuple(findings))
+    result = ArtifactResult(task.ref, fmt, size, tuple(facts), ())  # judged later (judge.py)
     if config.explain and fmt.runs_code_on_load and task.source is not None:
         from mlsbom.explain import explain_pickle
 
-        result = explain_pickle(result, task.source, limits)
+        result = explain_pickle(result, task.source, limits, rules.worst(facts))
     return result, child_tasks
 
 

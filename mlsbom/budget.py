@@ -24,15 +24,12 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, BinaryIO, cast
+from typing import BinaryIO, cast
 
 from mlsbom.config import Limits
 from mlsbom.facts import Fact, LimitExceeded, WorkDone
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
 from mlsbom.sources import SourceLimit
-
-if TYPE_CHECKING:
-    from mlsbom.rules import RuleSet
 
 WALL_CLOCK = "wall-clock-seconds"
 
@@ -205,9 +202,7 @@ def wall_clock(fact: Fact, seconds: float) -> Fact:
     return fact
 
 
-def out_of_memory(
-    ref: ArtifactRef, size: int | None, limits: Limits, rules: RuleSet
-) -> ArtifactResult:
+def out_of_memory(ref: ArtifactRef, size: int | None, limits: Limits) -> ArtifactResult:
     """A file's result when its process ran out of the address-space cap scanning it."""
     fact = LimitExceeded("memory", limits.max_address_space)
-    return ArtifactResult(ref, Format.UNKNOWN, size, (fact,), tuple(rules.judge([fact], ref)))
+    return ArtifactResult(ref, Format.UNKNOWN, size, (fact,), ())

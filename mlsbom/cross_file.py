@@ -1,7 +1,7 @@
 """Checks across the files of one folder: shadow weights, shard indexes, remote-code modules.
 
-Run once after every file has been analysed; new facts are judged by the rules like any other and
-attached to the artefact they concern.
+Run once after every file has been analysed; new facts are attached to the artefact they concern
+and judged later with all the others (judge.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from mlsbom.facts import (
 )
 from mlsbom.loader_code import retag
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
-from mlsbom.rules import RuleSet, add_facts
 
 _PICKLE_CHECKPOINTS = {Format.PYTORCH_ZIP, Format.PYTORCH_LEGACY, Format.PICKLE}
 _WEIGHTS_NAME = re.compile(r"^(pytorch_model|model|diffusion_pytorch_model|adapter_model)[-.\w]*$")
@@ -33,9 +32,9 @@ def _folder(path: str) -> str:
     return posixpath.dirname(path)
 
 
-def check(results: list[ArtifactResult], rules: RuleSet) -> list[ArtifactResult]:
-    """The results with cross-file facts and findings added."""
-    retagged = retag([r for r in results if not r.ref.member_chain], rules)
+def check(results: list[ArtifactResult]) -> list[ArtifactResult]:
+    """The results with cross-file facts added."""
+    retagged = retag([r for r in results if not r.ref.member_chain])
     if retagged:
         results = [retagged.get(r.ref, r) for r in results]
     top = [r for r in results if not r.ref.member_chain]
@@ -68,7 +67,7 @@ def check(results: list[ArtifactResult], rules: RuleSet) -> list[ArtifactResult]
         _remote_modules(r, paths, extra)
     if not extra:
         return results
-    return [add_facts(r, extra[r.ref], rules) if extra.get(r.ref) else r for r in results]
+    return [r.with_facts(extra[r.ref]) if extra.get(r.ref) else r for r in results]
 
 
 def _shapes(

@@ -1,8 +1,13 @@
-"""Orchestration: walk, detect, analyse, judge. Returns data; never prints."""
+"""Orchestration: walk, detect, analyse, add facts across files; judge once; apply the policy.
+Returns data; never prints.
+
+    observe (facts only) -> policy_facts -> judge (findings) -> apply (overrides, waivers)
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import importlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,11 +20,14 @@ from mlsbom.executors import Executor, FileWork, executor_for
 from mlsbom.file_guard import changed_while_hashed
 from mlsbom.hash_child import ChangedWhileRead
 from mlsbom.hub import cache
+from mlsbom.judge import judge
 from mlsbom.models import ArtifactRef, ArtifactResult, ScanResult
+from mlsbom.policy import Policy, apply, policy_facts
 from mlsbom.prescan import Walked, start
 from mlsbom.result_cache import open_cache
 from mlsbom.rules import RuleSet, load_rules
-from mlsbom.signing.scan_pass import attach
+from mlsbom.signing.scan_pass import attach, verify_facts
+from mlsbom.signing.signers import SignerPolicy
 from mlsbom.walk import WalkItem
 
 
@@ -29,30 +37,57 @@ def scan(
     rules: RuleSet | None = None,
     began: Walked | None = None,
     executor: Executor | None = None,
+    policy: Policy | None = None,
+    today: dt.date | None = None,
 ) -> ScanResult:
     """Scan every target; a missing target raises TargetError before anything is scanned.
 
+    Every artefact's facts, judged once into findings; with a `policy`, its facts are added
+    before judging and its overrides and waivers applied after (`decide` gives the verdict).
     `executor` runs the per-file analysis; by default the one `config.executor` names (local:
     `config.jobs` processes, or serial), closed again at the end."""
+    rules = rules or load_rules()
+    found = observe(targets, config, rules, began, executor)
+    if policy is None:
+        return judge(found, rules)
+    return apply(judge(policy_facts(found, policy, today), rules), policy, today)
+
+
+def verify(
+    target: Path, signature: Path | None, signers: SignerPolicy, rules: RuleSet
+) -> ScanResult:
+    """A scan that only verifies: the signature pass's facts over `target` (at least one
+    signature required), judged like any others; decided with `policy.VERIFY`."""
+    return judge(verify_facts(target, signature, signers), rules)
+
+
+def observe(
+    targets: Sequence[str],
+    config: ScanConfig,
+    rules: RuleSet,
+    began: Walked | None = None,
+    executor: Executor | None = None,
+) -> ScanResult:
+    """Facts about every artefact of every target, no findings: analysis, then the passes
+    across files, hub listings, digests, signatures and HF-cache blobs."""
     if executor is not None:
-        return _scan(targets, config, rules, began, executor)
+        return _observe(targets, config, rules, began, executor)
     own = executor_for(config.executor, config.jobs)
     try:
-        return _scan(targets, config, rules, began, own)
+        return _observe(targets, config, rules, began, own)
     finally:
         own.close()
 
 
-def _scan(
+def _observe(
     targets: Sequence[str],
     config: ScanConfig,
-    rules: RuleSet | None,
+    rules: RuleSet,
     began: Walked | None,
     executor: Executor,
 ) -> ScanResult:
     began = began or start(targets, config)
     targets = began.targets  # each once, as walked
-    rules = rules or load_rules()
     walked, files = began.walked, began.files
     items = [item for _, found in walked for item in found]
     signed = began.signed or config.signatures.required or bool(config.signatures.attestations)
@@ -69,7 +104,7 @@ def _scan(
     spend = ScanBudget(config.limits)
     work = FileWork(config, rules, store)
     for target, found in walked:
-        scanned = cross_file.check(_scan_items(found, work, executor, spend), rules)
+        scanned = cross_file.check(_scan_items(found, work, executor, spend))
         if target.startswith("hf://"):
             from mlsbom.hub.source import HubSource
             from mlsbom.hub.walk import summarise
@@ -81,11 +116,11 @@ def _scan(
         for module in config.prepare:  # imports overlap the hashing still under way
             importlib.import_module(module)
         digests = hasher.results()
-        results = _with_digests(results, files, digests, rules)
+        results = _with_digests(results, files, digests)
         if signed:
-            results = attach(targets, results, files, digests, config.signatures, rules)
+            results = attach(targets, results, files, digests, config.signatures)
         for target in cached:  # blobs re-hashed and compared with their names
-            results = cache.attach(target, results, files, digests, rules)
+            results = cache.attach(target, results, files, digests)
     if config.progress is not None:
         config.progress.finish()
     results.sort(key=lambda a: a.ref)
@@ -161,13 +196,12 @@ def _with_digests(
     results: list[ArtifactResult],
     files: dict[ArtifactRef, Path],
     digests: Mapping[Path, str | OSError],
-    rules: RuleSet,
 ) -> list[ArtifactResult]:
-    """Each file's digest; a file that changed while hashed gets none, and a finding."""
+    """Each file's digest; a file that changed while hashed gets none, and a `file-changed`."""
     out = []
     for r in results:
         digest = digests.get(files[r.ref]) if r.ref in files else None
         if isinstance(digest, ChangedWhileRead):
-            r = changed_while_hashed(r, digest, rules)
+            r = changed_while_hashed(r, digest)
         out.append(dataclasses.replace(r, sha256=digest) if isinstance(digest, str) else r)
     return out

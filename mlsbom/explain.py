@@ -13,7 +13,7 @@ import io
 import warnings
 
 from mlsbom.config import Limits
-from mlsbom.models import ArtifactResult, Severity
+from mlsbom.models import ArtifactResult, Format, Severity
 from mlsbom.sources import Source
 
 MAX_EXPLAIN_BYTES = 4 << 20  # fickling holds 2-3x its input in memory
@@ -41,10 +41,12 @@ def decompile(data: bytes) -> str | None:
     return text[:MAX_EXPLAIN_CHARS] + ("\n# … truncated" if len(text) > MAX_EXPLAIN_CHARS else "")
 
 
-def explain_pickle(result: ArtifactResult, source: Source, limits: Limits) -> ArtifactResult:
-    """Attach fickling's decompilation to a pickle artefact with high or critical findings."""
-    worst = result.worst
-    if worst is None or worst < Severity.HIGH or result.format.value == "pytorch-zip":
+def explain_pickle(
+    result: ArtifactResult, source: Source, limits: Limits, worst: Severity | None
+) -> ArtifactResult:
+    """Attach fickling's decompilation to a pickle artefact the rules rate high or critical
+    (`worst`: the highest severity they give its facts)."""
+    if worst is None or worst < Severity.HIGH or result.format is Format.PYTORCH_ZIP:
         return result
     if result.size is not None and result.size > MAX_EXPLAIN_BYTES:
         return result

@@ -2,7 +2,7 @@
 
 Every local file is analysed through a `Pinned` descriptor (pinned.py): one version of its bytes
 for the whole analysis. A file whose bytes, size, times or inode moved between the walk and the
-end of its analysis gets a `file-changed` finding (and is never cached); with `--cache`, results
+end of its analysis gets a `file-changed` fact (and is never cached); with `--cache`, results
 are looked up and stored under the digest of the very bytes analysed (result_cache.py).
 """
 
@@ -15,7 +15,6 @@ from mlsbom.facts import Fact, FileChanged
 from mlsbom.models import ArtifactResult
 from mlsbom.pinned import FileChangedError, Pinned, PinnedSource
 from mlsbom.result_cache import ResultCache
-from mlsbom.rules import RuleSet
 from mlsbom.sources import FileSource
 from mlsbom.walk import WalkItem
 
@@ -23,7 +22,7 @@ Scan = Callable[[WalkItem], list[ArtifactResult]]
 
 
 def scan_pinned(
-    item: WalkItem, scan: Scan, rules: RuleSet, store: ResultCache | None = None
+    item: WalkItem, scan: Scan, store: ResultCache | None = None
 ) -> list[ArtifactResult]:
     """`scan(item)` with the item's file pinned, checked for changes and, if asked, cached."""
     source = item.source
@@ -45,31 +44,28 @@ def scan_pinned(
                 key = pinned.digest()
             except FileChangedError:
                 key = None
-            hit = store.get(key, item.ref, rules) if key and pinned.check() is None else None
+            hit = store.get(key, item.ref) if key and pinned.check() is None else None
             if hit is not None:
                 return hit
         results = scan(pinned_item)
         reason = pinned.check()
         if reason is not None:
-            return with_fact(results, FileChanged(reason), rules)
+            return with_fact(results, FileChanged(reason))
         if key is not None and store is not None:
             store.put(key, item.ref, results)
         return results
 
 
-def with_fact(results: list[ArtifactResult], fact: Fact, rules: RuleSet) -> list[ArtifactResult]:
-    """The results with one more fact (and its findings) on the file's own result."""
+def with_fact(results: list[ArtifactResult], fact: Fact) -> list[ArtifactResult]:
+    """The results with one more fact on the file's own result."""
     if not results:
         return results
-    top = results[0]
-    findings = sorted([*top.findings, *rules.judge([fact], top.ref)], key=lambda f: f.sort_key())
-    changed = dataclasses.replace(top, facts=(*top.facts, fact), findings=tuple(findings))
-    return [changed, *results[1:]]
+    return [results[0].with_facts([fact]), *results[1:]]
 
 
-def changed_while_hashed(result: ArtifactResult, error: OSError, rules: RuleSet) -> ArtifactResult:
-    """A file whose digest was refused (hash_child.ChangedWhileRead): a `file-changed` finding,
+def changed_while_hashed(result: ArtifactResult, error: OSError) -> ArtifactResult:
+    """A file whose digest was refused (hash_child.ChangedWhileRead): a `file-changed` fact,
     unless its analysis already reported one."""
     if any(isinstance(f, FileChanged) for f in result.facts):
         return result
-    return with_fact([result], FileChanged(str(error.strerror or error)), rules)[0]
+    return with_fact([result], FileChanged(str(error.strerror or error)))[0]

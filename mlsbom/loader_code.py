@@ -6,7 +6,7 @@ naming a module in the repository (Hydra, jsonargparse), a `.pth` import line â€
 `hubconf.py` (torch.hub) or `sitecustomize.py`/`usercustomize.py` (site.py), or when a
 loader-imported file imports it. A notebook is judged as run
 when it ships in a model repository (model files or a model config in its folder or above).
-Those files' Python facts are re-marked `loader_imported` and re-judged: the rules decide what
+Those files' Python facts are re-marked `loader_imported` before judging: the rules decide what
 that changes (python-process rather than python-script-call, â€¦).
 """
 
@@ -20,7 +20,6 @@ from mlsbom.analyzers.python_code import mark_loader_imported
 from mlsbom.facts import ConfigCallable, Fact, PthCode, PythonLocalImports, RemoteCode, ShellEscape
 from mlsbom.models import ArtifactRef, ArtifactResult, Format
 from mlsbom.project_code import is_loader_code, memoised
-from mlsbom.rules import RuleSet
 
 MODEL_FORMATS = frozenset(
     {
@@ -133,8 +132,8 @@ def _config_fact(fact: Fact, python: set[str], folder: str) -> Fact:
     return dataclasses.replace(fact, local=True) if shipped else fact
 
 
-def retag(top: list[ArtifactResult], rules: RuleSet) -> dict[ArtifactRef, ArtifactResult]:
-    """Re-judged results for loader-imported Python files, notebooks in model repositories and
+def retag(top: list[ArtifactResult]) -> dict[ArtifactRef, ArtifactResult]:
+    """Re-marked facts for loader-imported Python files, notebooks in model repositories and
     configs naming the repository's own modules."""
     out: dict[ArtifactRef, ArtifactResult] = {}
     imported = loader_imported(top)
@@ -152,6 +151,5 @@ def retag(top: list[ArtifactResult], rules: RuleSet) -> dict[ArtifactRef, Artifa
             continue
         if facts == r.facts:
             continue
-        findings = sorted(rules.judge(facts, r.ref), key=lambda f: f.sort_key())
-        out[r.ref] = dataclasses.replace(r, facts=facts, findings=tuple(findings))
+        out[r.ref] = dataclasses.replace(r, facts=facts)
     return out

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from mlsbom.facts import Fact
@@ -174,7 +176,9 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class ArtifactResult:
-    """Everything learnt about one artefact: its format, size, facts and findings."""
+    """Everything learnt about one artefact: its format, size, facts and findings.
+
+    Analysis and the passes after it leave `findings` empty; judge.py fills them from the facts."""
 
     ref: ArtifactRef
     format: Format
@@ -183,6 +187,10 @@ class ArtifactResult:
     findings: tuple[Finding, ...]
     explanation: str | None = None
     sha256: str | None = None  # set for files when the scan hashes (SBOM, signatures)
+
+    def with_facts(self, facts: Iterable[Fact]) -> ArtifactResult:
+        """The artefact with more facts (passes after analysis add them; judge.py judges)."""
+        return dataclasses.replace(self, facts=(*self.facts, *facts))
 
     @property
     def worst(self) -> Severity | None:

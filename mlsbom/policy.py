@@ -1,4 +1,9 @@
-"""Policy: which findings fail the gate, waivers that expire, formats allowed. Deciding is pure."""
+"""Policy: which findings fail the gate, waivers that expire, formats allowed. Deciding is pure.
+
+The policy acts on both sides of the judging stage (judge.py): `policy_facts` adds the facts a
+policy makes (formats and licences it does not allow, waivers past their date) before it, then
+`apply` re-rates, disables and waives the findings, and `decide` gives the verdict.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +24,6 @@ from mlsbom.facts import (
     WaiverExpired,
 )
 from mlsbom.models import ArtifactRef, ArtifactResult, Finding, Format, ScanResult, Severity
-from mlsbom.rules import RuleSet
 from mlsbom.signing.signers import SignerPolicy
 
 
@@ -164,23 +168,44 @@ def _license_facts(result: ScanResult, policy: Policy) -> dict[ArtifactRef, list
     return out
 
 
-def apply(
-    result: ScanResult, policy: Policy, rules: RuleSet, today: dt.date | None = None
-) -> ScanResult:
-    """Disable, re-rate and waive findings; add policy findings (formats, licences, waivers)."""
+def policy_facts(result: ScanResult, policy: Policy, today: dt.date | None = None) -> ScanResult:
+    """The result with the facts the policy makes, before judging: formats and licences it does
+    not allow, and its own waivers past their date (on an artefact named after the policy)."""
     today = today or dt.date.today()
-    active = [w for w in policy.waivers if w.expires >= today]
     licenses = _license_facts(result, policy)
     known = {a.ref for a in result.artifacts}
     pseudo = [
         ArtifactResult(ref, Format.REPOSITORY, None, (), ()) for ref in licenses if ref not in known
     ]
+    artifacts = [
+        art.with_facts([*_format_facts(art, policy), *licenses.get(art.ref, [])])
+        for art in (*result.artifacts, *pseudo)
+    ]
+    expired = [w for w in policy.waivers if w.expires < today]
+    if expired:
+        ref = ArtifactRef(policy.source or "policy")
+        facts = tuple(WaiverExpired(w.rule, w.path, w.expires.isoformat()) for w in expired)
+        artifacts.append(ArtifactResult(ref, Format.TEXT, None, facts, ()))
+    return dataclasses.replace(result, artifacts=tuple(sorted(artifacts, key=lambda a: a.ref)))
+
+
+def _policy_notice(art: ArtifactResult) -> bool:
+    """The artefact holding the policy's expired waivers: no override or waiver hides those."""
+    return bool(art.facts) and all(isinstance(f, WaiverExpired) for f in art.facts)
+
+
+def apply(result: ScanResult, policy: Policy, today: dt.date | None = None) -> ScanResult:
+    """Disable, re-rate and waive the judged findings (no new findings: judge.py makes them)."""
+    today = today or dt.date.today()
+    active = [w for w in policy.waivers if w.expires >= today]
     artifacts = []
-    for art in (*result.artifacts, *pseudo):
-        extra = rules.judge([*_format_facts(art, policy), *licenses.get(art.ref, [])], art.ref)
+    for art in result.artifacts:
+        if _policy_notice(art):
+            artifacts.append(art)
+            continue
         findings = []
         own_imports = _allowed_imports(art, policy)
-        for f in (*art.findings, *extra):
+        for f in art.findings:
             if f.rule_id in policy.disabled:
                 continue
             f = dataclasses.replace(f, severity=policy.severity.get(f.rule_id, f.severity))
@@ -201,16 +226,13 @@ def apply(
                 f = dataclasses.replace(f, waived=True, waiver_reason=reason)
             findings.append(f)
         findings.sort(key=lambda f: f.sort_key())
-        facts = (*art.facts, *licenses.get(art.ref, []))
-        artifacts.append(dataclasses.replace(art, facts=facts, findings=tuple(findings)))
-    expired = [w for w in policy.waivers if w.expires < today]
-    if expired:
-        ref = ArtifactRef(policy.source or "policy")
-        facts = tuple(WaiverExpired(w.rule, w.path, w.expires.isoformat()) for w in expired)
-        artifacts.append(
-            ArtifactResult(ref, Format.TEXT, None, facts, tuple(rules.judge(facts, ref)))
-        )
+        artifacts.append(dataclasses.replace(art, findings=tuple(findings)))
     return dataclasses.replace(result, artifacts=tuple(sorted(artifacts, key=lambda a: a.ref)))
+
+
+VERIFY = Policy(fail_on=Severity.LOW)
+"""The gate of `mlsbom verify`: every signature verifies intact, for an accepted signer (an
+unchecked one, rated low, fails it too), and there is at least one (`required`)."""
 
 
 def decide(result: ScanResult, policy: Policy) -> Decision:

@@ -5,16 +5,18 @@ An entry is reused only for exactly the bytes that were analysed:
   through the descriptor the analysis then reads through, and every block the analysis reads is
   checked against the digest recorded for it. So the analysed bytes are, block by block, the
   bytes the key names; a block that differs, or a descriptor whose size, times or inode moved
-  between opening and the end of the analysis, makes a `file-changed` finding and no entry. A
+  between opening and the end of the analysis, makes a `file-changed` fact and no entry. A
   hit needs the same: a fresh digest of the file read whole, the file unchanged meanwhile. There
   is no stat index: nothing maps a path or a stat to content without reading that content.
 - The key also names the file's name (analysis reads it: extensions, config files) and a
   fingerprint of everything else that decides results (mlsbom's version, the rules, the limits).
+- Entries hold facts, never findings: the rules judge a hit's facts after the scan like any
+  other (judge.py), so no entry can carry a verdict of its own.
 - Entries are authenticated: HMAC-SHA256 under a per-user key (`key`, 32 random bytes, created
   0600 under a temporary name and hard-linked into place, so concurrent scans agree on one key and
-  never read half of it). A loaded entry must verify, fit its schema (its own key, name and
-  fingerprint, results about one file at its root) and its findings must be what the rules say
-  of its facts, so no entry can make a file pass or disappear.
+  never read half of it). A loaded entry must verify and fit its schema (its own key, name and
+  fingerprint, unjudged results about one file at its root), so no entry can make a file pass or
+  disappear.
 - The cache folder, the key and every entry must be ours and not writable by group or others;
   otherwise the cache is ignored with a warning. Entries are opened without following links.
 - Writes go to a temporary file in the entry's own folder, then `os.replace`: a concurrent scan
@@ -45,7 +47,7 @@ from mlsbom.serial import SerialError, dump, load_results
 
 MIN_BYTES = 16 << 10  # smaller files are cheaper to scan than to look up
 MAX_ENTRY = 64 << 20  # an entry larger than this is neither written nor read
-SCHEMA = 3  # 3: artefact refs carry their scan target
+SCHEMA = 4  # 3: refs carry their scan target; 4: facts only (judged after the scan)
 KEY_BYTES = 32
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _READ = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -157,9 +159,9 @@ class ResultCache:
         named = hashlib.sha256(f"{name}\0{self.fingerprint}".encode()).hexdigest()[:32]
         return self.root / "results" / key[:2] / f"{key}-{named}.json"
 
-    def get(self, key: str, ref: ArtifactRef, rules: RuleSet) -> list[ArtifactResult] | None:
+    def get(self, key: str, ref: ArtifactRef) -> list[ArtifactResult] | None:
         """The stored results for this content and name, rebased onto `ref`; None on a miss or
-        on any entry that is not ours, not authentic, or not consistent with the rules."""
+        on any entry that is not ours, not authentic, or not of its schema."""
         path = self._entry(key, ref.name)
         try:
             raw = _read_entry(path)
@@ -172,16 +174,14 @@ class ResultCache:
         if not hmac.compare_digest(mac, self._mac(body).encode()):
             log.warning("warning: cache entry %s ignored: it fails authentication", path)
             return None
-        stored = self._check(body, key, ref.name, rules)
+        stored = self._check(body, key, ref.name)
         if stored is None:
             log.warning("warning: cache entry %s ignored: it does not fit its schema", path)
             return None
         self.hits += 1
         return [_rebase(r, ref) for r in stored]
 
-    def _check(
-        self, body: bytes, key: str, name: str, rules: RuleSet
-    ) -> list[ArtifactResult] | None:
+    def _check(self, body: bytes, key: str, name: str) -> list[ArtifactResult] | None:
         try:
             doc = json.loads(body)
             if not isinstance(doc, dict) or sorted(doc) != sorted(_FIELDS):
@@ -198,10 +198,8 @@ class ResultCache:
             return None
         if not stored or stored[0].ref != _NOWHERE:
             return None  # an entry must describe the file itself, first
-        for r in stored:
-            judged = sorted(rules.judge(r.facts, r.ref), key=lambda f: f.sort_key())
-            if (r.ref.path, r.ref.target) != ("", "") or list(r.findings) != judged:
-                return None  # findings are what the rules say of the facts, none dropped
+        if any((r.ref.path, r.ref.target) != ("", "") or r.findings for r in stored):
+            return None  # one file's unjudged results: facts only, judged after the scan
         return stored
 
     def put(self, key: str, ref: ArtifactRef, results: list[ArtifactResult]) -> None:
@@ -239,12 +237,8 @@ _NOWHERE = ArtifactRef("")  # stored entries name no path and no target
 
 def _rebase(result: ArtifactResult, file: ArtifactRef) -> ArtifactResult:
     """The same results for a file at another path and target (entries are path-free)."""
-
-    def ref(old: ArtifactRef) -> ArtifactRef:
-        return ArtifactRef(file.path, old.member_chain, file.target)
-
-    findings = tuple(dataclasses.replace(f, artifact=ref(f.artifact)) for f in result.findings)
-    return dataclasses.replace(result, ref=ref(result.ref), findings=findings, sha256=None)
+    ref = ArtifactRef(file.path, result.ref.member_chain, file.target)
+    return dataclasses.replace(result, ref=ref, findings=(), sha256=None)
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 from mlsbom.errors import RuleError
 from mlsbom.facts import Fact, GlobalRef, fact_kinds, field_names
 from mlsbom.lists import Lists
-from mlsbom.models import ArtifactRef, ArtifactResult, Finding, Location, Severity
+from mlsbom.models import ArtifactRef, Finding, Location, Severity
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -93,6 +93,9 @@ def _name_regex(glob: str) -> str:
     return "".join(out) + r"\Z"
 
 
+_MEMO_MAX = 1 << 16  # remembered answers per list condition (pickle imports repeat a lot)
+
+
 @dataclass(frozen=True, slots=True)
 class Condition:
     """One field test of a rule's match table."""
@@ -100,13 +103,22 @@ class Condition:
     field: str
     op: str
     values: tuple[Any, ...]
+    # answers of `in`/`not_in` over long lists, by value: the same imports recur in every file
+    memo: dict[object, bool] = dataclasses.field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def test(self, value: object) -> bool:
         if self.op == "equals":
             return bool(value == self.values[0])
         if self.op == "min":
             return isinstance(value, int) and value >= self.values[0]
-        hit = any(_value_matches(p, value) for p in self.values)
+        hashable = isinstance(value, (str, GlobalRef))
+        hit = self.memo.get(value) if hashable else None
+        if hit is None:
+            hit = any(_value_matches(p, value) for p in self.values)
+            if hashable and len(self.memo) < _MEMO_MAX:
+                self.memo[value] = hit
         return hit if self.op == "in" else not hit
 
 
@@ -201,12 +213,24 @@ class RuleSet:
         return {k: tuple(v) for k, v in table.items()}
 
     def judge(self, facts: Iterable[Fact], artifact: ArtifactRef) -> list[Finding]:
+        """The findings the rules make of these facts (called by judge.py only)."""
         findings = []
         for fact in facts:
             for rule in self._by_fact.get(fact.kind, ()):
                 if rule.matches(fact):
                     findings.append(rule.finding(fact, artifact))
         return findings
+
+    def worst(self, facts: Iterable[Fact]) -> Severity | None:
+        """The highest severity a rule gives any of these facts, making no findings: what
+        analysis asks before gathering costly evidence (`--explain`) for a flagged artefact."""
+        found = [
+            rule.severity
+            for fact in facts
+            for rule in self._by_fact.get(fact.kind, ())
+            if rule.matches(fact)
+        ]
+        return max(found, default=None)
 
 
 def rules_dir() -> Path:
@@ -372,12 +396,3 @@ def load_rules(folder: Path | None = None) -> RuleSet:
         raise RuleError("duplicate rule ids")
     extensions = _load_extensions(folder / "formats" / "extensions.toml")
     return RuleSet(rules, lists, extensions, folder)
-
-
-def add_facts(art: ArtifactResult, facts: list[Fact], rules: RuleSet) -> ArtifactResult:
-    """The artefact with more facts, and the findings the rules make of them."""
-    import dataclasses
-
-    found = [*art.findings, *rules.judge(facts, art.ref)]
-    found.sort(key=lambda f: f.sort_key())
-    return dataclasses.replace(art, facts=(*art.facts, *facts), findings=tuple(found))

@@ -127,7 +127,7 @@ class Worker:
             return json.dumps({"results": results, "bytes_read": read})
         except MemoryError:
             limits = self.config.limits
-            lost = dump([out_of_memory(item.ref, item.size, limits, self.rules)])
+            lost = dump([out_of_memory(item.ref, item.size, limits)])
             return json.dumps({"results": lost, "bytes_read": 0})
 
 

@@ -65,8 +65,7 @@ def test_ordinary_file_is_quiet(path: Path) -> None:
 
 def test_corpus_passes_the_default_policy() -> None:
     result = _scan()
-    rules = load_rules()
-    decided = decide(apply(result, Policy(), rules), Policy())
+    decided = decide(apply(result, Policy()), Policy())
     failing = {
         Path(f.artifact.path).name
         for f in decided.violations
@@ -94,18 +93,17 @@ def test_torch_checkpoint_named_pth_tar_passes(tmp_path: Path) -> None:
 
 def test_user_package_model_needs_the_policy(tmp_path: Path) -> None:
     """A whole model from the user's package is an unknown import until the policy allows it."""
-    rules = load_rules()
     result = scan([str(USER)], ScanConfig())
     targets = {
         f.message.split()[1] for f in result.findings if f.rule_id == "pickle-unknown-import"
     }
     assert targets == {"mypkg.models.Net"}
-    assert not decide(apply(result, Policy(), rules), Policy()).passed
+    assert not decide(apply(result, Policy()), Policy()).passed
     allowed = Policy(pickle_allow_modules=("mypkg",))
-    assert decide(apply(result, allowed, rules), allowed).passed
+    assert decide(apply(result, allowed), allowed).passed
     for near_miss in (("mypk",), ("mypkg.other",), ("mypkg.models.Net2",), ("torch",)):
         policy = dataclasses.replace(allowed, pickle_allow_modules=near_miss)
-        assert not decide(apply(result, policy, rules), policy).passed, near_miss
+        assert not decide(apply(result, policy), policy).passed, near_miss
 
 
 @pytest.mark.parametrize(
@@ -120,7 +118,7 @@ def test_allow_modules_from_policy_files(tmp_path: Path, name: str, text: str) -
     path = tmp_path / name
     path.write_text(text)
     policy = load_policy(path, rules)
-    result = apply(scan([str(USER)], ScanConfig()), policy, rules)
+    result = scan([str(USER)], ScanConfig(), rules, policy=policy)
     assert decide(result, policy).passed
     waived = [f for f in result.findings if f.waived]
     assert waived and all(f.rule_id == "pickle-unknown-import" for f in waived)
@@ -141,5 +139,5 @@ def test_allow_modules_never_waives_a_dangerous_import(tmp_path: Path) -> None:
     path = tmp_path / "f.pkl"
     path.write_bytes(b"\x80\x02cposix\nsystem\nX\x04\x00\x00\x00true\x85R.")
     policy = Policy(pickle_allow_modules=("posix", "os"))
-    result = apply(scan([str(path)], ScanConfig()), policy, rules)
+    result = scan([str(path)], ScanConfig(), rules, policy=policy)
     assert not decide(result, policy).passed

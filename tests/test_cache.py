@@ -62,7 +62,7 @@ def store() -> ResultCache:
 
 def lookup(path: Path) -> object:
     with Pinned(path) as p:
-        return store().get(p.digest(), ArtifactRef(str(path)), RULES)
+        return store().get(p.digest(), ArtifactRef(str(path)))
 
 
 @pytest.fixture()
@@ -214,6 +214,27 @@ def test_authentic_entry_whose_findings_were_dropped_is_rejected(
     assert "pickle-dangerous-import" in out and "evil.pkl" in out
 
 
+def test_authentic_entry_carrying_findings_is_rejected(
+    model: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Entries hold facts only (findings are made after the scan): one with findings of its own
+    does not fit the schema, even when signed with our key."""
+    json_scan(str(model), "--cache")
+    cache = store()
+    target = _entry_path(model / "evil.pkl")
+    doc = json.loads(target.read_bytes().partition(b"\n")[2])
+    judged = scan([str(model / "evil.pkl")], ScanConfig()).artifacts
+    doc["results"][0]["findings"] = [
+        {**f, "artifact": {"path": "", "member_chain": []}} for f in dump(list(judged[0].findings))
+    ]
+    assert doc["results"][0]["findings"]
+    body = json.dumps(doc).encode()
+    target.write_bytes(cache._mac(body).encode() + b"\n" + body)
+    with caplog.at_level(logging.WARNING, "mlsbom"):
+        assert "pickle-dangerous-import" in json_scan(str(model), "--cache")
+    assert "does not fit its schema" in caplog.text
+
+
 def test_entry_copied_from_another_file_is_rejected(model: Path, tmp_path: Path) -> None:
     raw = _benign_entry(model, tmp_path)
     target = _entry_path(model / "evil.pkl")
@@ -230,7 +251,7 @@ def test_entry_copied_from_another_file_is_rejected(model: Path, tmp_path: Path)
         lambda raw: b"",
         lambda raw: raw.partition(b"\n")[0],
         lambda raw: os.urandom(300),
-        lambda raw: raw.replace(b'"schema": 2', b'"schema": 3'),
+        lambda raw: raw.replace(b'"schema": 3', b'"schema": 4'),
         lambda raw: raw + b" ",
     ],
     ids=["truncated", "empty", "mac-only", "garbage", "schema", "trailing"],

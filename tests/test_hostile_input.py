@@ -92,6 +92,7 @@ def test_nested_zip_bomb_is_bounded(tmp_path: Path) -> None:
 def test_file_that_shrinks_while_scanned_is_a_finding(tmp_path: Path) -> None:
     """The walk saw a bigger file than the analyser reads (it changed in between)."""
     from mlsbom.analyse import analyse_file as _scan_file
+    from mlsbom.judge import judged
     from mlsbom.models import ArtifactRef
     from mlsbom.rules import load_rules
     from mlsbom.sources import FileSource
@@ -102,7 +103,8 @@ def test_file_that_shrinks_while_scanned_is_a_finding(tmp_path: Path) -> None:
     header += b" " * (-len(header) % 8)
     path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(100))  # cut short
     item = WalkItem(ArtifactRef(str(path)), FileSource(path, 1 << 20), 1 << 20)
-    results = _scan_file(item, SMALL, load_rules())
+    rules = load_rules()
+    results = [judged(r, rules) for r in _scan_file(item, SMALL, rules)]  # analysis makes facts
     assert any(f.severity >= Severity.HIGH for r in results for f in r.findings)
 
 

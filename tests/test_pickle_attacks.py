@@ -25,7 +25,6 @@ from mlsbom.engine import scan
 from mlsbom.facts import LimitExceeded
 from mlsbom.models import ArtifactRef, Severity
 from mlsbom.policy import Policy, Waiver, apply, decide
-from mlsbom.rules import load_rules
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ROOT = FIXTURES / "pickle_attacks"
@@ -90,7 +89,7 @@ def test_unscannable_is_waivable() -> None:
     result = scan([str(ROOT / "unscannable/model.bin")], ScanConfig())
     assert not decide(result, Policy()).passed
     policy = Policy(waivers=(waiver,))
-    assert decide(apply(result, policy, load_rules()), policy).passed
+    assert decide(apply(result, policy), policy).passed
 
 
 # ------------------------------------------------------------------ joblib/numpy semantics

@@ -12,7 +12,7 @@ from mlsbom._cli import cli
 from mlsbom.config import ScanConfig
 from mlsbom.engine import scan
 from mlsbom.errors import PolicyError
-from mlsbom.policy import apply, decide
+from mlsbom.policy import decide
 from mlsbom.policy_file import discover, load_policy
 from mlsbom.rules import load_rules
 
@@ -34,7 +34,7 @@ def _decide(target: Path, policy_text: str, tmp_path: Path, today: dt.date | Non
     policy_file.write_text(policy_text)
     rules = load_rules()
     policy = load_policy(policy_file, rules)
-    result = apply(scan([str(target)], ScanConfig()), policy, rules, today=today)
+    result = scan([str(target)], ScanConfig(), rules, policy=policy, today=today)
     return result, decide(result, policy)
 
 

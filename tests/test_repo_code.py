@@ -82,10 +82,9 @@ def test_remote_code_names_modules_and_other_repos() -> None:
 
 
 def test_policy_can_allow_a_repository_remote_code(tmp_path: Path) -> None:
-    rules = load_rules()
     target = FIXTURES / "repo_code" / "remote"
     policy = Policy(remote_code_allowed=(f"{target}/*",))
-    result = apply(_scan(target), policy, rules)
+    result = apply(_scan(target), policy)
     assert decide(result, policy).passed
     assert all(f.waived for f in result.findings if f.rule_id.startswith("remote-code"))
 

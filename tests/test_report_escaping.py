@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from mlsbom._cli import cli
 from mlsbom.config import ScanConfig
 from mlsbom.engine import scan
-from mlsbom.policy import Policy, apply, decide
+from mlsbom.policy import Policy, decide
 from mlsbom.reporters import OutputFormat, reporter_for
 from mlsbom.reporters.escape import md_code, printable, xml_text
 from mlsbom.rules import load_rules
@@ -66,7 +66,7 @@ def hostile(tmp_path: Path) -> Path:
 
 def _render(target: Path, fmt: OutputFormat, **kwargs: object) -> str:
     rules = load_rules()
-    result = apply(scan([str(target)], ScanConfig(), rules), Policy(), rules)
+    result = scan([str(target)], ScanConfig(), rules, policy=Policy())
     return reporter_for(fmt, rules, **kwargs).render(result, decide(result, Policy()))  # type: ignore[arg-type]
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from mlsbom.facts import CacheBlobMismatch, Fact
 from mlsbom.models import ArtifactRef, ArtifactResult
 from mlsbom.regular_file import regular_fd
-from mlsbom.rules import RuleSet, add_facts
 
 _REPO_DIR = re.compile(r"^(models|datasets|spaces)--[^/]+$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -112,7 +111,6 @@ def attach(
     results: list[ArtifactResult],
     files: Mapping[ArtifactRef, Path],
     digests: Mapping[Path, str | OSError],
-    rules: RuleSet,
 ) -> list[ArtifactResult]:
     """Results of a cache target with a `CacheBlobMismatch` on every tampered file."""
     found = layout(target)
@@ -123,5 +121,5 @@ def attach(
     for art in results:
         path = files.get(art.ref) if art.ref.target == target else None
         fact = check_blob(path, blobs, digests) if path is not None else None
-        out.append(add_facts(art, [fact], rules) if fact is not None else art)
+        out.append(art.with_facts([fact]) if fact is not None else art)
     return out

@@ -1,5 +1,5 @@
 """The signature pass of a scan: after the walk and hashing, verify every target's signatures and
-attach the facts (and the findings the rules make of them) to the signature files' artefacts."""
+attach the facts to the signature files' artefacts (judged with all the others, judge.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mlsbom.facts import Fact, SignatureCheck, SignatureMissing
-from mlsbom.models import ArtifactRef, ArtifactResult, Format
-from mlsbom.rules import RuleSet, add_facts
-from mlsbom.signing.check import DETACHED_SUFFIXES, OMS_NAME, check_target, file_key
+from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
+from mlsbom.signing.check import (
+    DETACHED_SUFFIXES,
+    OMS_NAME,
+    check_signature,
+    check_target,
+    file_key,
+)
 from mlsbom.signing.signers import SignerPolicy
 
 
@@ -38,16 +43,43 @@ def _target_facts(
         file_key(path): d for path in files.values() if isinstance(d := digests.get(path), str)
     }
     by_sig = {file_key(sig): facts for sig, facts in check_target(Path(target), policy, known)}
-    checks = [f for facts in by_sig.values() for f in facts if isinstance(f, SignatureCheck)]
-    whole: list[Fact] = []
-    if policy.required and not any(c.intact for c in checks):
-        reason = (
-            "no signature was found"
-            if not checks
-            else f"none of its {len(checks)} signatures verifies intact for an accepted signer"
-        )
-        whole.append(SignatureMissing(target, len(checks), reason))
+    whole = (
+        _missing(target, [f for facts in by_sig.values() for f in facts]) if policy.required else []
+    )
     return by_sig, whole
+
+
+def _missing(target: str, facts: Sequence[Fact]) -> list[Fact]:
+    """`SignatureMissing` when no signature of the target verifies intact (policy: required)."""
+    checks = [f for f in facts if isinstance(f, SignatureCheck)]
+    if any(c.intact for c in checks):
+        return []
+    reason = (
+        "no signature was found"
+        if not checks
+        else f"none of its {len(checks)} signatures verifies intact for an accepted signer"
+    )
+    return [SignatureMissing(target, len(checks), reason)]
+
+
+def verify_facts(target: Path, signature: Path | None, policy: SignerPolicy) -> ScanResult:
+    """`mlsbom verify`'s facts: one artefact per signature file (named by its path, in the order
+    found), and a `SignatureMissing` on the target unless one verifies intact. Nothing else of
+    the target is analysed; its files are hashed for the comparison only."""
+    if signature is not None:
+        by_sig = [(signature, check_signature(signature, target, policy))]
+    else:
+        by_sig = check_target(target, policy)
+    # not analysed: a signature file's format is not looked at here
+    arts = [
+        ArtifactResult(ArtifactRef(str(s)), Format.UNKNOWN, None, tuple(f), ()) for s, f in by_sig
+    ]
+    whole = _missing(str(target), [f for _, facts in by_sig for f in facts])
+    if whole:
+        arts.append(
+            ArtifactResult(ArtifactRef(str(target)), Format.REPOSITORY, None, tuple(whole), ())
+        )
+    return ScanResult((str(target),), tuple(arts))
 
 
 def attach(
@@ -56,9 +88,8 @@ def attach(
     files: Mapping[ArtifactRef, Path],
     digests: Mapping[Path, str | OSError],
     policy: SignerPolicy,
-    rules: RuleSet,
 ) -> list[ArtifactResult]:
-    """Results with signature facts and findings added; pseudo artefacts where none exists."""
+    """Results with signature facts added; pseudo artefacts where none exists."""
     extra: dict[ArtifactRef, list[Fact]] = {}
     for target in targets:
         if "://" in target:
@@ -73,8 +104,7 @@ def attach(
     out = []
     for art in results:
         facts = extra.pop(art.ref, [])
-        out.append(add_facts(art, facts, rules) if facts else art)
+        out.append(art.with_facts(facts) if facts else art)
     for ref, facts in extra.items():
-        pseudo = ArtifactResult(ref, Format.REPOSITORY, None, (), ())
-        out.append(add_facts(pseudo, facts, rules))
+        out.append(ArtifactResult(ref, Format.REPOSITORY, None, tuple(facts), ()))
     return out
