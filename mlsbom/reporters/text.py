@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from mlsbom import __version__
-from mlsbom.hub.walk import HubRepository
+from mlsbom.hub.walk import HubRepository, hub_totals
 from mlsbom.models import ArtifactRef, ArtifactResult, Finding, ScanResult, Severity
 from mlsbom.policy import Decision, rollup, verdict
 from mlsbom.reporters.escape import printable, printable_lines
@@ -122,6 +122,12 @@ class TextReporter:
             f"findings: {', '.join(by_sev) if by_sev else 'none'}"
             + (f"; {waived} waived" if waived else "")
         ]
+        hub = hub_totals(result.artifacts)
+        if hub.repositories:
+            lines.append(
+                f"hub: read {hub.bytes_read:,} of {hub.total_bytes:,} bytes from "
+                f"{hub.repositories:,} {'repository' if hub.repositories == 1 else 'repositories'}"
+            )
         failing = sorted(
             {a.ref.path for a in result.artifacts if tags[a.ref] == "fail" and not a.ref.depth}
         )
