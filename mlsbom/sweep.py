@@ -1,0 +1,161 @@
+"""Registry sweeps: many targets, each scanned, judged and reported as it completes.
+
+`sweep(targets, judge)` drives the engine one target at a time and yields a `TargetOutcome` for
+each, so a caller can write a JSON line and a BOM per target before the next one starts (an
+interrupted sweep keeps what it finished). Each target is judged exactly as a scan of that target
+alone: same findings, same verdict. Against one scan of all targets at once the differences are
+the scan-wide decompression budget (here it applies per target) and that a target which cannot be
+walked (a hub repository gone or still rate limited) is an `error` outcome for that target instead
+of ending the whole run; the sweep then exits 2 after the others are done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlsbom.config import ScanConfig
+from mlsbom.errors import MlsbomError, TargetError
+from mlsbom.models import ArtifactResult, ScanResult
+from mlsbom.policy import Decision, Policy, apply, decide
+from mlsbom.regular_file import read_regular
+from mlsbom.reporters.escape import printable
+from mlsbom.rules import RuleSet
+
+MAX_TARGETS_FILE = 256 << 20  # a million hub ids is about 40 MB
+
+
+def read_targets(source: str) -> list[str]:
+    """Targets from a file (or `-`: stdin), one per line; blank lines and `#` comments ignored.
+    A FIFO or device named as the file is an error, never a blocking read."""
+    try:
+        if source == "-":
+            raw = sys.stdin.buffer.read(MAX_TARGETS_FILE + 1)
+            if len(raw) > MAX_TARGETS_FILE:
+                raise OSError(f"larger than {MAX_TARGETS_FILE} bytes")
+        else:
+            raw = read_regular(source, MAX_TARGETS_FILE)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise MlsbomError(f"--targets-from {printable(source)}: cannot read ({reason})") from None
+    text = raw.decode("utf-8", errors="surrogateescape")
+    lines = (line.strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def check_targets(targets: Iterable[str]) -> None:
+    """TargetError (exit 2) for a missing or malformed target, before anything is scanned.
+    Hub targets are checked for their form here; the hub is asked when each one is scanned."""
+    from mlsbom.hub.target import is_hub, parse
+    from mlsbom.walk import walk
+
+    for target in targets:
+        if is_hub(target):
+            parse(target)
+        elif next(iter(walk(target)), None) is None:  # the walk checks before its first file
+            raise TargetError(
+                f"nothing to scan in {printable(target)}: the folder holds no files",
+                hint="check the path; an empty folder is an error so that a sweep never "
+                "passes on nothing",
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class TargetOutcome:
+    """One target of a sweep: its result and decision, or why it could not be scanned."""
+
+    target: str
+    result: ScanResult | None
+    decision: Decision | None
+    seconds: float
+    error: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        """`fail` (the policy fails it), `warn` (findings below the gate), `pass`, or `error`."""
+        if self.result is None or self.decision is None:
+            return "error"
+        if not self.decision.passed:
+            return "fail"
+        return "warn" if any(not f.waived for f in self.result.findings) else "pass"
+
+
+Judge = Callable[[str], tuple[ScanResult, Decision]]
+
+
+def judge_targets(
+    config: ScanConfig,
+    rules: RuleSet,
+    policy: Policy,
+    check: Callable[[ScanResult], ScanResult] = lambda r: r,
+) -> Judge:
+    """Scan one target and decide it, as `mlsbom scan TARGET` would (`check` may raise for an
+    empty folder, or drop baseline findings)."""
+    from mlsbom.engine import scan
+    from mlsbom.prescan import start
+
+    def judge(target: str) -> tuple[ScanResult, Decision]:
+        began = start([target], config)
+        result = check(apply(scan([target], config, rules, began), policy, rules))
+        return result, decide(result, policy)
+
+    return judge
+
+
+def sweep(targets: Sequence[str], judge: Judge) -> Iterator[TargetOutcome]:
+    """Each target judged in turn; a target that cannot be walked is an `error` outcome."""
+    for target in targets:
+        t0 = time.perf_counter()
+        try:
+            result, decision = judge(target)
+        except TargetError as exc:
+            message = exc.message + (f" ({exc.hint})" if exc.hint else "")
+            yield TargetOutcome(target, None, None, time.perf_counter() - t0, message)
+            continue
+        yield TargetOutcome(target, result, decision, time.perf_counter() - t0)
+
+
+def merged(outcomes: Iterable[TargetOutcome]) -> ScanResult:
+    """One ScanResult of every scanned target, for the whole-run reports (text, SARIF, ...).
+    An artefact reported identically by several targets (an expired policy waiver) is kept once."""
+    targets: list[str] = []
+    seen: set[ArtifactResult] = set()
+    artifacts: list[ArtifactResult] = []
+    for outcome in outcomes:
+        if outcome.result is None:
+            continue
+        targets.append(outcome.target)
+        for art in outcome.result.artifacts:
+            if art not in seen:
+                seen.add(art)
+                artifacts.append(art)
+    artifacts.sort(key=lambda a: a.ref)
+    return ScanResult(tuple(targets), tuple(artifacts))
+
+
+def exit_code(verdicts: Iterable[str]) -> int:
+    """2 when a target could not be scanned, else 1 when one fails the policy, else 0."""
+    seen = set(verdicts)
+    return 2 if "error" in seen else 1 if "fail" in seen else 0
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write beside `path`, then rename over it: a file there is always complete."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8", errors="backslashreplace")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        reason = exc.strerror or type(exc).__name__
+        raise MlsbomError(f"cannot write {printable(str(path))}: {reason}") from None
+
+
+def with_outcome_config(config: ScanConfig) -> ScanConfig:
+    """The config a sweep scans with: no per-file progress bar (it would restart per target)."""
+    return dataclasses.replace(config, progress=None)
