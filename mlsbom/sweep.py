@@ -11,7 +11,6 @@ of ending the whole run; the sweep then exits 2 after the others are done.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 import time
@@ -155,7 +154,3 @@ def atomic_write(path: Path, text: str) -> None:
         reason = exc.strerror or type(exc).__name__
         raise MlsbomError(f"cannot write {printable(str(path))}: {reason}") from None
 
-
-def with_outcome_config(config: ScanConfig) -> ScanConfig:
-    """The config a sweep scans with: no per-file progress bar (it would restart per target)."""
-    return dataclasses.replace(config, progress=None)
