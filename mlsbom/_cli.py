@@ -24,7 +24,7 @@ from mlsbom._cli_rules import rules
 from mlsbom._cli_signing import render_verify, signer_options, signer_policy
 from mlsbom._cli_sweep import JSONL, SweepOptions, check_sweep, run_sweep, sweep_options
 from mlsbom.config import Limits, ScanConfig, cap_address_space
-from mlsbom.errors import MlsbomError
+from mlsbom.errors import MlsbomError, TargetError
 from mlsbom.models import ScanResult, Severity
 from mlsbom.policy import Decision, Policy, apply, decide
 from mlsbom.policy_file import discover, load_policy
@@ -407,7 +407,7 @@ def _require_files(result: ScanResult) -> None:
             continue
         base = target.rstrip("/") + "/"
         if not any(a.ref.path.startswith(base) for a in result.artifacts):
-            raise MlsbomError(
+            raise TargetError(  # in a sweep: an error for this target, the others go on
                 f"nothing to scan in {printable(target)}: the folder holds no files",
                 hint="check the path; an empty folder is reported as an error so that a "
                 "CI gate never passes on nothing",

@@ -153,4 +153,3 @@ def atomic_write(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
         reason = exc.strerror or type(exc).__name__
         raise MlsbomError(f"cannot write {printable(str(path))}: {reason}") from None
-
