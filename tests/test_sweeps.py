@@ -301,3 +301,20 @@ def test_error_lines_are_redone_on_resume(tmp_path: Path, hub: StandIn) -> None:
 def test_resume_needs_an_output(repos: list[str]) -> None:
     code, _, err = run(repos[0], "--format", "jsonl", "--resume")
     assert code == 2 and "--resume needs an output" in err
+
+
+def test_a_sweep_through_429s_on_every_request(
+    hub: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, err = run(*hub_targets(), "--format", "jsonl")
+    assert code == 1, err
+    etiquette.reset()
+    with StandIn(sweep_repos(REPOS), throttle_each=1, retry_after="0") as throttled:
+        monkeypatch.setenv("HF_ENDPOINT", throttled.endpoint)
+        slow_code, slow_out, err = run(*hub_targets(), "--format", "jsonl")
+        assert throttled.throttled >= 4 * REPOS  # the listing and every ranged read
+    assert slow_code == code, err
+    strip = ("seconds",)
+    assert [{k: v for k, v in d.items() if k not in strip} for d in lines(slow_out)] == [
+        {k: v for k, v in d.items() if k not in strip} for d in lines(out)
+    ]
