@@ -318,3 +318,19 @@ def test_a_sweep_through_429s_on_every_request(
     assert [{k: v for k, v in d.items() if k not in strip} for d in lines(slow_out)] == [
         {k: v for k, v in d.items() if k not in strip} for d in lines(out)
     ]
+
+
+def test_whole_run_reports_of_a_sweep_match_a_normal_scan(
+    tmp_path: Path, hub: StandIn, repos: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    targets = [repos[0], repos[3], *hub_targets(4)]
+    outputs = {}
+    for name, extra in (("sweep", ["--format", "jsonl"]), ("normal", [])):
+        files = {kind: tmp_path / f"{name}.{kind}" for kind in ("json", "sarif", "sbom")}
+        code, _, err = run(
+            *targets, *extra, *(arg for k, p in files.items() for arg in (f"--{k}", str(p)))
+        )
+        assert code == 1, err
+        outputs[name] = {k: p.read_text() for k, p in files.items()}
+    assert outputs["sweep"] == outputs["normal"]
