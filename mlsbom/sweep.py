@@ -120,19 +120,24 @@ def sweep(targets: Sequence[str], judge: Judge) -> Iterator[TargetOutcome]:
 
 
 def merged(outcomes: Iterable[TargetOutcome]) -> ScanResult:
-    """One ScanResult of every scanned target, for the whole-run reports (text, SARIF, ...).
-    An artefact reported identically by several targets (an expired policy waiver) is kept once."""
+    """One ScanResult of every scanned target, for the whole-run reports (text, SARIF, ...), as
+    one scan of them all would give: an artefact outside its target that several targets report
+    alike (the policy's expired waivers) is kept once; everything else is kept as reported."""
     targets: list[str] = []
-    seen: set[ArtifactResult] = set()
+    shared: list[ArtifactResult] = []
     artifacts: list[ArtifactResult] = []
     for outcome in outcomes:
         if outcome.result is None:
             continue
         targets.append(outcome.target)
+        base = outcome.target.rstrip("/")
         for art in outcome.result.artifacts:
-            if art not in seen:
-                seen.add(art)
-                artifacts.append(art)
+            path = art.ref.path
+            if path != base and not path.startswith(base + "/"):
+                if art in shared:  # compared by value (facts need not be hashable)
+                    continue
+                shared.append(art)
+            artifacts.append(art)
     artifacts.sort(key=lambda a: a.ref)
     return ScanResult(tuple(targets), tuple(artifacts))
 

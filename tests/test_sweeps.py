@@ -334,3 +334,20 @@ def test_whole_run_reports_of_a_sweep_match_a_normal_scan(
         assert code == 1, err
         outputs[name] = {k: p.read_text() for k, p in files.items()}
     assert outputs["sweep"] == outputs["normal"]
+
+
+def test_policy_artefacts_are_merged_once(tmp_path: Path, repos: list[str]) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        "[[waivers]]\nrule = 'pickle-format'\npath = '*'\nreason = 'old'\nexpires = 2020-01-01\n"
+    )
+    docs = []
+    for extra in (["--format", "jsonl", "--json"], ["--format", "json", "-o"]):
+        out = tmp_path / f"{extra[1]}.json"
+        result = CliRunner().invoke(
+            cli, ["scan", "--policy", str(policy), repos[0], repos[1], *extra, str(out)]
+        )
+        assert result.exit_code == 1, result.stderr
+        docs.append(out.read_text())
+    assert docs[0] == docs[1]
+    assert docs[0].count("policy-waiver-expired") == 2  # one artefact: its fact and finding
