@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -24,6 +24,7 @@ from mlsbom.sweep import Judge, TargetOutcome, check_targets, exit_code, sweep
 from mlsbom.sweep_output import JsonlSink, Recorded, SbomDir, check_folder, read_lines
 
 JSONL = "jsonl"
+Runner = Callable[[Sequence[str], Judge], Iterable[TargetOutcome]]
 _STATES = (("pass", "passed"), ("warn", "warned"), ("fail", "failed"), ("error", "errors"))
 
 
@@ -89,9 +90,12 @@ def run_sweep(
     output: Path | None,
     spec: str,
     keep: bool,
+    runner: Runner = sweep,
 ) -> tuple[int, list[TargetOutcome]]:
     """Scan target by target, writing each one's outputs; the exit code over every target
-    (resumed ones included) and, when `keep`, the outcomes for the whole-run reports."""
+    (resumed ones included) and, when `keep`, the outcomes for the whole-run reports. `runner`
+    judges the targets left to do and yields their outcomes in any order, as they complete
+    (sweep.sweep: one after the other here)."""
     targets = tuple(dict.fromkeys(targets))
     check_targets(targets)
     jsonl_file = output if fmt == JSONL else None
@@ -106,7 +110,7 @@ def run_sweep(
     kept: list[TargetOutcome] = []
     read = held = 0
     try:
-        for outcome in sweep(todo, judge):
+        for outcome in runner(todo, judge):
             name = folder.write(outcome) if folder is not None else None
             if sink is not None:
                 sink.write(outcome, name)
@@ -130,6 +134,8 @@ def run_sweep(
         f"hub: read {read:,} of {held:,} bytes",
         err=True,
     )
+    order = {t: n for n, t in enumerate(targets)}
+    kept.sort(key=lambda o: order[o.target])  # a runner may finish them in any order
     return exit_code(verdicts.elements()), kept
 
 
