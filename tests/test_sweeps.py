@@ -351,3 +351,22 @@ def test_policy_artefacts_are_merged_once(tmp_path: Path, repos: list[str]) -> N
         docs.append(out.read_text())
     assert docs[0] == docs[1]
     assert docs[0].count("policy-waiver-expired") == 2  # one artefact: its fact and finding
+
+
+def test_a_runner_may_finish_targets_in_any_order(tmp_path: Path, repos: list[str]) -> None:
+    from mlsbom.config import ScanConfig
+    from mlsbom.policy import Policy
+    from mlsbom.rules import load_rules
+    from mlsbom.sweep import judge_targets, merged, sweep
+
+    def backwards(targets: Any, judge: Any) -> Any:
+        return reversed(list(sweep(targets, judge)))
+
+    judge = judge_targets(ScanConfig(), load_rules(), Policy())
+    out_file = tmp_path / "out.jsonl"
+    code, kept = run_sweep(
+        SweepOptions(), tuple(repos), judge, "jsonl", out_file, "1.6", True, backwards
+    )
+    assert code == 1
+    assert [d["target"] for d in lines(out_file.read_text())] == repos[::-1]  # as they finish
+    assert merged(kept).targets == tuple(repos)  # whole-run reports in the input order
