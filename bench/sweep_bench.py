@@ -1,6 +1,7 @@
 """Sweep benchmark: many small repositories, over the hub stand-in and from a local folder.
 
     python bench/sweep_bench.py [--repos 500] [--jobs 1 --jobs 2] [--executor NAME ...] [--runs 1]
+                                [--only hub|local] [--latency-ms 50]
 
 Builds N tiny model repositories (fixtures/hub_standin.py `sweep_repo_files`: a config.json, a
 small safetensors, a tokenizer.json, every tenth a pickle that runs a command), serves them from
@@ -68,6 +69,9 @@ def main() -> None:
     parser.add_argument("--executor", action="append", default=[], help="passed to mlsbom scan")
     parser.add_argument("--runs", type=int, default=1, help="best of N runs per row")
     parser.add_argument("--only", choices=["hub", "local"], help="one source only")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0.0, help="delay the stand-in adds to each request"
+    )
     args = parser.parse_args()
     jobs_list = args.jobs or [1, 2]
     executors: list[str | None] = [None, *args.executor]
@@ -76,7 +80,7 @@ def main() -> None:
         work = Path(tmp)
         repos = sweep_repos(args.repos, org="bench")
         locals_ = local_repos(work / "repos", args.repos)
-        with StandIn(repos) as hub:
+        with StandIn(repos, latency=args.latency_ms / 1000) as hub:
             for repo_id, repo in repos.items():  # the stand-in hashes each file once, untimed
                 for name in repo.files:
                     hub.sibling(repo_id, name)
@@ -97,7 +101,8 @@ def main() -> None:
                         assert best is not None
                         wall, docs, moved = best
                         rows.append((source, executor or "local", jobs, wall, docs, moved))
-    print(f"{args.repos} repositories per source; best of {args.runs}; loopback, no latency\n")
+    delay = f"{args.latency_ms:g} ms added per hub request" if args.latency_ms else "no latency"
+    print(f"{args.repos} repositories per source; best of {args.runs}; loopback, {delay}\n")
     print("| source | executor | jobs | wall s | repos/s | s/repo scan | failed | bytes moved |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for source, executor, jobs, wall, docs, moved in rows:
@@ -123,7 +128,7 @@ def main() -> None:
             f"\nprojection: 1,000,000 repositories at 100 workers, each as fast as one serial "
             f"process here ({per_repo * 1000:.1f} ms/repo, {moved / len(docs):,.0f} bytes/repo "
             f"served): {days * 24:.1f} h and {moved / len(docs) * 1e6 / 1e9:.1f} GB moved. "
-            "Assumes repositories like these (tiny, ~4 files), no network latency, no hub rate "
+            "Assumes repositories like these (tiny, ~4 files), the latency set here, no hub rate "
             "limit, and workers that do not share a CPU."
         )
 
