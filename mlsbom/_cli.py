@@ -23,8 +23,9 @@ from mlsbom._cli_output import check_outputs, executor_option, report_options, w
 from mlsbom._cli_output import guarded as _guarded
 from mlsbom._cli_rules import rules
 from mlsbom._cli_signing import render_verify, signer_options, signer_policy
+from mlsbom._cli_sweep import JSONL, SweepOptions, check_sweep, run_sweep, sweep_options
 from mlsbom.config import Limits, ScanConfig, cap_address_space
-from mlsbom.errors import MlsbomError
+from mlsbom.errors import MlsbomError, TargetError
 from mlsbom.models import ScanResult, Severity
 from mlsbom.policy import VERIFY, Decision, Policy, decide
 from mlsbom.policy_file import discover, load_policy
@@ -35,6 +36,7 @@ from mlsbom.reporters.text import NORMAL, QUIET, VERBOSE, plural
 from mlsbom.rules import RuleSet, load_rules
 
 if TYPE_CHECKING:
+    from mlsbom.executors import Executor
     from mlsbom.hub.download import Downloads
     from mlsbom.signing.signers import SignerPolicy
 
@@ -89,6 +91,9 @@ def cli() -> None:
       MLSBOM_CACHE_DIR     result cache folder for --cache (default ~/.cache/mlsbom)
       MLSBOM_MAX_MEMORY    address-space cap in bytes (default: the built-in limit)
       MLSBOM_HUB_TIMEOUT   seconds per Hugging Face Hub request (default 30)
+      MLSBOM_HUB_CONCURRENCY  requests in flight per hub host (default 4)
+      MLSBOM_HUB_RETRIES   retries after HTTP 429 (default 5)
+      MLSBOM_HUB_MAX_WAIT  longest wait in seconds after HTTP 429 (default 60)
       HF_ENDPOINT, HF_TOKEN, HF_HOME, HF_HUB_CACHE   the Hugging Face Hub client's own
     """
 
@@ -121,11 +126,12 @@ def cli() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice([f.value for f in OutputFormat]),
+    type=click.Choice([*(f.value for f in OutputFormat), JSONL]),
     default="text",
     envvar="MLSBOM_FORMAT",
     show_default=True,
-    help="Report format (sarif for code scanning, junit for test reports, markdown for PRs).",
+    help="Report format (sarif for code scanning, junit for test reports, markdown for PRs, "
+    "jsonl for one line per target as each completes).",
 )
 @click.option(
     "-o",
@@ -134,6 +140,7 @@ def cli() -> None:
     help="Write the --format report here instead of stdout.",
 )
 @report_options
+@sweep_options
 @click.option(
     "-v", "--verbose", is_flag=True, help="Text report: list every artefact, passing ones too."
 )
@@ -214,6 +221,7 @@ def scan(
     fmt: str,
     output: Path | None,
     reports: dict[OutputFormat, Path],
+    sweep: SweepOptions,
     verbose: bool,
     quiet: bool,
     fail_on: str | None,
@@ -244,6 +252,7 @@ def scan(
     def run() -> int:
         outputs = [("--output", output), ("--sbom", sbom_path)]
         check_outputs([*outputs, *((f"--{f.value}", p) for f, p in reports.items())])
+        check_sweep(sweep, fmt, output)
         if verbose and quiet:
             raise MlsbomError("--verbose and --quiet exclude each other")
         signers = signer_policy(
@@ -251,10 +260,14 @@ def scan(
             ignore_paths, attestations, publishers,
         )  # fmt: skip
         chosen = targets
+        if sweep.targets_from is not None:
+            from mlsbom.sweep import read_targets
+
+            chosen = (*targets, *read_targets(sweep.targets_from))
         if skip_project_code:
             from mlsbom.project_code import split_project_code
 
-            chosen, skipped = split_project_code(targets)
+            chosen, skipped = split_project_code(chosen)
             if skipped and not chosen:
                 files = plural(len(skipped), "project Python file")
                 click.echo(f"PASS: {files}, none a model loader reads")
@@ -264,6 +277,10 @@ def scan(
                     f"note: left out {plural(len(skipped), 'project Python file')}", err=True
                 )
         chosen = _with_cache(chosen, hf_cache)
+        if sweep.active(fmt):
+            if download:
+                raise MlsbomError("--download does not combine with --format jsonl or --sbom-dir")
+            return sweep_targets(chosen, signers)
         if download:
             from mlsbom.hub.download import Downloads
 
@@ -293,6 +310,54 @@ def scan(
             result = downloads.annotate(result)
             for note in downloads.settle(decision.passed):
                 click.echo(note, err=True)
+        report(rules, result, decision)
+        return EXIT_PASS if decision.passed else EXIT_FAIL
+
+    def sweep_targets(chosen: tuple[str, ...], signers: SignerPolicy) -> int:
+        config = ScanConfig(
+            explain=explain,
+            hash_files=sbom_path is not None or sweep.sbom_dir is not None,
+            signatures=signers,
+            jobs=jobs,
+            executor=executor,
+            cache=use_cache,
+        )
+        from mlsbom.executors import executor_for
+
+        with contextlib.closing(executor_for(executor, jobs)) as shared:  # workers live on
+            return sweep_with(chosen, config, shared)
+
+    def sweep_with(chosen: tuple[str, ...], config: ScanConfig, shared: Executor) -> int:
+        from mlsbom.sweep import concurrent, judge_targets, merged
+        from mlsbom.sweep import sweep as in_turn
+
+        rules, policy, config = _judging(config, policy_path, no_policy, fail_on, rules_folder)
+        view = None
+        if baseline is not None:
+            from mlsbom.sbom.diff import load_view
+
+            view = load_view(baseline)
+
+        def check(result: ScanResult) -> ScanResult:
+            _require_files(result)
+            if view is not None:
+                from mlsbom.sbom.baseline import without_baseline
+
+                result, _ = without_baseline(result, view)
+            return result
+
+        judge = judge_targets(config, rules, policy, check, shared)
+        keep = fmt != JSONL or bool(reports) or sbom_path is not None
+        runner = in_turn if shared.name != "dask" else concurrent(max(4, 4 * jobs))
+        code, outcomes = run_sweep(sweep, chosen, judge, fmt, output, spec, keep, runner)
+        if keep:
+            whole = merged(outcomes)
+            report(rules, whole, decide(whole, policy), primary=fmt != JSONL)
+        return code
+
+    def report(
+        rules: RuleSet, result: ScanResult, decision: Decision, primary: bool = True
+    ) -> None:
         if sbom_path is not None:
             from mlsbom.sbom.render import render_sbom
 
@@ -300,10 +365,10 @@ def scan(
         verbosity = VERBOSE if verbose else QUIET if quiet else NORMAL
         for extra, path in reports.items():
             write(reporter_for(extra, rules, verbosity=verbosity).render(result, decision), path)
-        color = output is None and fmt == "text" and sys.stdout.isatty()
-        primary = reporter_for(OutputFormat(fmt), rules, color=color, verbosity=verbosity)
-        write(primary.render(result, decision), output)
-        return EXIT_PASS if decision.passed else EXIT_FAIL
+        if primary:
+            color = output is None and fmt == "text" and sys.stdout.isatty()
+            main = reporter_for(OutputFormat(fmt), rules, color=color, verbosity=verbosity)
+            write(main.render(result, decision), output)
 
     sys.exit(_guarded(run, debug))
 
@@ -336,13 +401,7 @@ def _scan_and_decide(
     began = start(targets, config)  # hashing (if asked) runs while rules and policy load
     from mlsbom.engine import scan as run_scan
 
-    rules = load_rules(rules_folder)
-    found = policy_path or (None if no_policy else discover())
-    policy = load_policy(found, rules) if found else Policy()
-    if fail_on:
-        policy = dataclasses.replace(policy, fail_on=Severity.parse(fail_on))
-    signers = policy.signatures.merged(config.signatures)
-    config = dataclasses.replace(config, signatures=signers)
+    rules, policy, config = _judging(config, policy_path, no_policy, fail_on, rules_folder)
     result = run_scan(targets, config, rules, began, policy=policy)
     _require_files(result)
     if baseline is not None:
@@ -354,6 +413,23 @@ def _scan_and_decide(
     return rules, result, decide(result, policy)
 
 
+def _judging(
+    config: ScanConfig,
+    policy_path: Path | None,
+    no_policy: bool,
+    fail_on: str | None,
+    rules_folder: Path | None = None,
+) -> tuple[RuleSet, Policy, ScanConfig]:
+    """The rules, the policy (file, then --fail-on) and the config with its signers merged."""
+    rules = load_rules(rules_folder)
+    found = policy_path or (None if no_policy else discover())
+    policy = load_policy(found, rules) if found else Policy()
+    if fail_on:
+        policy = dataclasses.replace(policy, fail_on=Severity.parse(fail_on))
+    signers = policy.signatures.merged(config.signatures)
+    return rules, policy, dataclasses.replace(config, signatures=signers)
+
+
 def _require_files(result: ScanResult) -> None:
     """An empty folder is a usage error, not a pass: a CI gate must not go green on nothing."""
     walked = {a.ref.target for a in result.artifacts if a.ref.path != a.ref.target}
@@ -361,7 +437,7 @@ def _require_files(result: ScanResult) -> None:
         if target.startswith("hf://") or not os.path.isdir(target):
             continue
         if target not in walked:
-            raise MlsbomError(
+            raise TargetError(  # in a sweep: an error for this target, the others go on
                 f"nothing to scan in {printable(target)}: the folder holds no files",
                 hint="check the path; an empty folder is reported as an error so that a "
                 "CI gate never passes on nothing",

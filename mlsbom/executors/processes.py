@@ -30,13 +30,71 @@ WORKER_MODULE = "mlsbom.executors.worker"
 _DONE = -1
 
 
+class _Worker:
+    """One worker process serving one header (configuration and rules)."""
+
+    def __init__(self, header: str) -> None:
+        self.header = header
+        self.proc: subprocess.Popen[str] = subprocess.Popen(  # noqa: S603 - our own worker
+            [sys.executable, "-m", WORKER_MODULE, str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # Ctrl-C reaches us, and we stop it (lifetime.py)
+        )
+        track_popen(self.proc)
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(header)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def ask(self, line: str) -> str:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(line)
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline()
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):  # a worker killed at its cap: nothing to flush
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+        self.proc.wait()
+        untrack(self.proc.pid)
+
+
 class ProcessExecutor:
-    """Up to `jobs` worker processes; files that only this process can open stay here."""
+    """Up to `jobs` worker processes, kept between runs (a sweep's targets reuse them); files
+    that only this process can open stay here."""
 
     name = "processes"
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
+        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+
+    def _checkout(self, header: str) -> _Worker | None:
+        """An idle worker for `header`, or a new one (None when none can start)."""
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if worker.alive and worker.header == header:
+                return worker
+            worker.stop()
+        try:
+            return _Worker(header)
+        except (OSError, MemoryError):  # fork refused under the cap: files stay here
+            return None
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().stop()
+            except queue.Empty:
+                return
 
     def run(
         self, work: FileWork, items: Sequence[WalkItem], allowance: AllowanceFor
@@ -58,9 +116,14 @@ class ProcessExecutor:
             return analyse_file(items[n], work.config, work.rules, store, left)
 
         def serve() -> None:
+            worker = self._checkout(header)
             try:
-                _serve(items, todo, out, header, allowance, here)
+                _serve(items, todo, out, worker, allowance, here)
             finally:
+                if worker is not None and worker.alive:
+                    self._idle.put(worker)
+                elif worker is not None:
+                    worker.stop()
                 out.put((_DONE, []))
 
         threads = [threading.Thread(target=serve) for _ in range(min(self.jobs, len(items)))]
@@ -81,56 +144,27 @@ class ProcessExecutor:
             if n not in answered:
                 yield n, here(n)
 
-    def close(self) -> None:
-        return None
-
 
 def _serve(
     items: Sequence[WalkItem],
     todo: queue.SimpleQueue[int],
     out: queue.SimpleQueue[tuple[int, list[ArtifactResult]]],
-    header: str,
+    worker: _Worker | None,
     allowance: AllowanceFor,
     here: Callable[[int], list[ArtifactResult]],
 ) -> None:
-    """One thread: start a worker (or none), then take files until the queue is empty."""
-    proc: subprocess.Popen[str] | None
-    try:
-        proc = subprocess.Popen(  # noqa: S603 - our own worker; it ends with us (lifetime.py)
-            [sys.executable, "-m", WORKER_MODULE, str(os.getpid())],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            start_new_session=True,  # Ctrl-C reaches us, and we stop it
-        )
-    except (OSError, MemoryError):  # no worker (fork refused under the cap): files stay here
-        proc = None
-    if proc is not None:
-        assert proc.stdin is not None and proc.stdout is not None
-        track_popen(proc)
-    try:
-        if proc is not None and proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                proc.stdin.write(header)
-        while True:
-            try:
-                n = todo.get_nowait()
-            except queue.Empty:
-                break
-            if proc is None or proc.poll() is not None:
-                out.put((n, here(n)))
-                continue
-            assert proc.stdin is not None and proc.stdout is not None
-            try:
-                proc.stdin.write(json.dumps(item_to_json(items[n], allowance(n))) + "\n")
-                proc.stdin.flush()
-                out.put((n, answer_from_json(proc.stdout.readline(), items[n])))
-            except (OSError, ValueError, SerialError, MemoryError):
-                out.put((n, here(n)))  # MemoryError here: a finding from analyse_file
-    finally:
-        if proc is not None:
-            with contextlib.suppress(OSError):  # a worker killed at its cap: nothing to flush
-                assert proc.stdin is not None
-                proc.stdin.close()
-            proc.wait()
-            untrack(proc.pid)
+    """One thread: take files until the queue is empty, through `worker` while it lives; a
+    file it fails on (died, nonsense) is analysed here, as serially."""
+    while True:
+        try:
+            n = todo.get_nowait()
+        except queue.Empty:
+            return
+        if worker is None or not worker.alive:
+            out.put((n, here(n)))
+            continue
+        try:
+            line = json.dumps(item_to_json(items[n], allowance(n))) + "\n"
+            out.put((n, answer_from_json(worker.ask(line), items[n])))
+        except (OSError, ValueError, SerialError, MemoryError):
+            out.put((n, here(n)))  # MemoryError here: a finding from analyse_file

@@ -2,7 +2,8 @@
 
 The endpoint comes from `HF_ENDPOINT` and the token from `HF_TOKEN` (or the saved login), read
 when a scan starts. Listing failures are target errors (exit 2); a file that cannot be read is a
-`SourceError`, so it ends as a finding on that file.
+`SourceError`, so it ends as a finding on that file. Every request keeps the hub's etiquette
+(etiquette.py): a concurrency cap per host, and HTTP 429 answered by waiting as asked.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlsbom.errors import TargetError
+from mlsbom.hub.etiquette import RateLimited, RateLimitExhausted, polite, retry_after
 from mlsbom.hub.target import HubTarget
 from mlsbom.sources import SourceError
 
@@ -83,23 +85,36 @@ def list_repo(target: HubTarget) -> Listing:
     base = endpoint()
     api = HfApi(endpoint=base, token=_token())
     name = target.display()
-    try:
-        if target.repo_type == "model":  # only models report the hub's own security scan
-            info: Any = api.model_info(
-                target.repo_id,
-                revision=target.revision,
-                files_metadata=True,
-                securityStatus=True,
-                timeout=_timeout(),
-            )
-        else:
-            info = api.repo_info(
+
+    def ask() -> Any:
+        try:
+            if target.repo_type == "model":  # only models report the hub's own security scan
+                return api.model_info(
+                    target.repo_id,
+                    revision=target.revision,
+                    files_metadata=True,
+                    securityStatus=True,
+                    timeout=_timeout(),
+                )
+            return api.repo_info(
                 target.repo_id,
                 repo_type=target.repo_type,
                 revision=target.revision,
                 files_metadata=True,
                 timeout=_timeout(),
             )
+        except HfHubHTTPError as exc:
+            if exc.response is not None and exc.response.status_code == 429:
+                raise RateLimited(retry_after(exc.response.headers.get("Retry-After"))) from None
+            raise
+
+    try:
+        info = polite(base, ask)
+    except RateLimitExhausted as exc:
+        raise TargetError(
+            f"{name}: rate limited: {exc}",
+            hint="lower MLSBOM_HUB_CONCURRENCY, or raise MLSBOM_HUB_RETRIES / MLSBOM_HUB_MAX_WAIT",
+        ) from None
     except GatedRepoError:
         raise TargetError(
             f"{name} is gated: the hub refused access",
@@ -149,8 +164,7 @@ def list_repo(target: HubTarget) -> Listing:
 
 def read_range(listing: Listing, path: str, start: int, end: int) -> bytes:
     """Bytes [start, end) of a file at the listing's commit: one ranged GET."""
-    import httpx2 as httpx  # the HTTP client huggingface_hub 2.x ships with
-    from huggingface_hub import get_session, hf_hub_url
+    from huggingface_hub import hf_hub_url
     from huggingface_hub.utils._headers import build_hf_headers
 
     url = hf_hub_url(
@@ -162,10 +176,27 @@ def read_range(listing: Listing, path: str, start: int, end: int) -> bytes:
     )
     headers = {**build_hf_headers(token=_token()), "Range": f"bytes={start}-{end - 1}"}
     want = end - start
+
+    def ask() -> bytes:
+        return _get_range(url, headers, path, start, want)
+
+    try:
+        return polite(listing.endpoint, ask)
+    except RateLimitExhausted as exc:
+        raise SourceError(f"{path}: rate limited: {exc}") from None
+
+
+def _get_range(url: str, headers: dict[str, str], path: str, start: int, want: int) -> bytes:
+    import httpx2 as httpx  # the HTTP client huggingface_hub 2.x ships with
+    from huggingface_hub import get_session
+
+    end = start + want
     try:
         with get_session().stream(
             "GET", url, headers=headers, follow_redirects=True, timeout=_timeout()
         ) as response:
+            if response.status_code == 429:
+                raise RateLimited(retry_after(response.headers.get("Retry-After")))
             if response.status_code == 416:
                 raise SourceError(f"{path}: the hub refused bytes {start}-{end - 1} (416)")
             if response.status_code >= 400:

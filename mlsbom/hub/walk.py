@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 from mlsbom.facts import Fact, HubFile, HubRepository
 from mlsbom.hub.remote import Listing, list_repo
@@ -51,3 +52,20 @@ def summarise(
             r = dataclasses.replace(r, facts=(*r.facts, repo_fact))
         out.append(r)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class HubTotals:
+    """What a scan read from the hub: repositories, bytes fetched, bytes the repositories hold."""
+
+    repositories: int = 0
+    bytes_read: int = 0
+    total_bytes: int = 0
+
+
+def hub_totals(artifacts: Iterable[ArtifactResult]) -> HubTotals:
+    """Summed over the repositories' `hub-repository` facts (per target: pass its artefacts)."""
+    repos = [f for a in artifacts for f in a.facts if isinstance(f, HubRepository)]
+    return HubTotals(
+        len(repos), sum(r.bytes_read for r in repos), sum(r.total_bytes for r in repos)
+    )

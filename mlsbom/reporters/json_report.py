@@ -12,6 +12,7 @@ from collections import Counter
 
 from mlsbom import __version__
 from mlsbom.facts import Fact, GlobalRef
+from mlsbom.hub.walk import hub_totals
 from mlsbom.models import ArtifactResult, Finding, ScanResult, Severity
 from mlsbom.policy import Decision, Verdict, rollup, verdict
 from mlsbom.reporters.escape import json_tree
@@ -87,6 +88,7 @@ class JsonReporter:
                 "artifacts": len(result.artifacts),
                 "findings": sum(counts.values()),
                 "by_severity": {s.label: counts.get(s.label, 0) for s in Severity},
+                "hub_bytes_read": hub_totals(result.artifacts).bytes_read,
             },
             "artifacts": [
                 artifact_dict(a, verdict(worst[a.ref], decision), decision)

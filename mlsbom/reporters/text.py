@@ -11,6 +11,7 @@ from collections import Counter
 
 from mlsbom import __version__
 from mlsbom.facts import HubRepository, SignatureCheck
+from mlsbom.hub.walk import hub_totals
 from mlsbom.models import ArtifactRef, ArtifactResult, Finding, ScanResult, Severity
 from mlsbom.policy import Decision, Verdict, rollup, verdict
 from mlsbom.reporters.escape import printable, printable_lines
@@ -121,8 +122,19 @@ class TextReporter:
             f"findings: {', '.join(by_sev) if by_sev else 'none'}"
             + (f"; {waived} waived" if waived else "")
         ]
-        failed = (a.ref for a in result.artifacts if tags[a.ref] is Verdict.FAIL)
-        failing = sorted({ref.path for ref in failed if not ref.depth})
+        hub = hub_totals(result.artifacts)
+        if hub.repositories:
+            lines.append(
+                f"hub: read {hub.bytes_read:,} of {hub.total_bytes:,} bytes from "
+                f"{hub.repositories:,} {'repository' if hub.repositories == 1 else 'repositories'}"
+            )
+        failing = sorted(
+            {
+                a.ref.path
+                for a in result.artifacts
+                if tags[a.ref] is Verdict.FAIL and not a.ref.depth
+            }
+        )
         if failing:
             lines.append(f"failing {'file' if len(failing) == 1 else 'files'}:")
             lines += [f"  {printable(path)}" for path in failing[:_FAILING_SHOWN]]

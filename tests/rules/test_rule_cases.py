@@ -112,7 +112,7 @@ class Scans:
         policy = options.get("policy")
         args += ["--policy", str(case / policy)] if policy else ["--no-policy"]
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(_cli, "load_rules", lambda: self.rules)  # load once, not per scan
+            mp.setattr(_cli, "load_rules", lambda folder=None: self.rules)  # load once
             result = CliRunner().invoke(_cli.cli, ["scan", str(target), "--format", "json", *args])
         assert result.exit_code in (0, 1), f"{case}: exit {result.exit_code}\n{result.output}"
         doc = json.loads(result.stdout)
