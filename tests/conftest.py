@@ -67,3 +67,19 @@ def _never_deserialise(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture()
+def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The hub stand-in on 127.0.0.1 serving fixtures/hub_repos.py, as HF_ENDPOINT."""
+    if str(FIXTURES) not in sys.path:
+        sys.path.insert(0, str(FIXTURES))
+    from hub_repos import standard_repos
+    from hub_standin import StandIn
+
+    with StandIn(standard_repos()) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        monkeypatch.delenv("HF_TOKEN", raising=False)
+        monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+        monkeypatch.setenv("MLSBOM_HUB_TIMEOUT", "2")
+        yield server

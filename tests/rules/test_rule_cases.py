@@ -51,7 +51,7 @@ EXEMPT: dict[str, tuple[tuple[Fact, ...], tuple[Fact, ...], str]] = {
         (_CLEAN, FileChanged("size changed while it was analysed")),
         (_CLEAN,),
         "needs the file to change between the walk, the analysis and the hash of one scan: a "
-        "race (tests/test_changes.py makes it through engine hooks), not a folder",
+        "race (tests/test_file_guard.py makes it through engine hooks), not a folder",
     ),
 }
 

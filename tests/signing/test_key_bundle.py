@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from mlsbom._cli import cli
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fixtures"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures"))
 import signing_mint as mint
 
 DATA = b"model weights\n"

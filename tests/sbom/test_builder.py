@@ -21,7 +21,7 @@ from mlsbom.engine import scan
 from mlsbom.sbom.builder import build_bom
 from mlsbom.sbom.render import bom_timestamp, render_sbom
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 REPOS = sorted(p for p in (FIXTURES / "sbom").iterdir() if p.is_dir() and p.name != "hub_cache")
 CACHE_SNAPSHOT = next((FIXTURES / "sbom" / "hub_cache").glob("models--*/snapshots/*"))
 ALL = [*REPOS, CACHE_SNAPSHOT, FIXTURES / "demo"]

@@ -26,7 +26,7 @@ from mlsbom.facts import LimitExceeded
 from mlsbom.models import ArtifactRef, Severity
 from mlsbom.policy import Policy, Waiver, apply, decide
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 ROOT = FIXTURES / "pickle_attacks"
 sys.path.insert(0, str(FIXTURES))
 gen = pytest.importorskip("gen_pickle_attacks")

@@ -20,7 +20,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from mlsbom._cli import cli
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fixtures"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures"))
 import signing_mint as mint
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,79 +17,11 @@ from mlsbom._cli import cli
 from mlsbom.errors import TargetError
 from mlsbom.hub.target import parse
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 
-from hub_standin import Repo, StandIn  # noqa: E402
-
-DEMO = FIXTURES / "demo"
-COMMIT = "fedcba9876543210fedcba9876543210fedcba98"
-CLEAN_COMMIT = "0123456789abcdef0123456789abcdef01234567"
-
-
-def demo_files() -> dict[str, bytes | Path]:
-    return {p.relative_to(DEMO).as_posix(): p for p in DEMO.rglob("*") if p.is_file()}
-
-
-def safetensors_bytes(tensor_bytes: int) -> bytes:
-    header = json.dumps(
-        {"w": {"dtype": "U8", "shape": [tensor_bytes], "data_offsets": [0, tensor_bytes]}}
-    ).encode()
-    header += b" " * (-len(header) % 8)
-    return len(header).to_bytes(8, "little") + header + bytes(tensor_bytes)
-
-
-@pytest.fixture()
-def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[StandIn]:
-    big = safetensors_bytes(24 << 20)
-    bad_header = (10**9).to_bytes(8, "little") + b'{"w": {}}'
-    repos = {
-        "acme/demo": Repo(
-            demo_files(),
-            commit=COMMIT,
-            meta={
-                "author": "acme",
-                "cardData": {"license": "apache-2.0"},
-                "gated": False,
-                "securityRepoStatus": {"scansDone": True, "filesWithIssues": []},
-            },
-        ),
-        "acme/big": Repo({"model.safetensors": big, "config.json": b'{"model_type": "bert"}'}),
-        "acme/faults": Repo(
-            {
-                "server_error.bin": b"\x80\x04K\x01.",
-                "truncated.safetensors": safetensors_bytes(1 << 20),
-                "lying.safetensors": safetensors_bytes(1 << 20),
-                "hangs.pkl": b"\x80\x04K\x01.",
-                "huge_header.safetensors": bad_header,
-                "ok.json": b"{}",
-            },
-            faults={
-                "server_error.bin": "status:503",
-                "truncated.safetensors": "truncate",
-                "lying.safetensors": "lie",
-                "hangs.pkl": "hang",
-            },
-        ),
-        "acme/clean": Repo(
-            {
-                "model.safetensors": safetensors_bytes(4096),
-                "config.json": b'{"model_type": "bert"}',
-                "README.md": b"---\nlicense: mit\n---\n# clean\n",
-            },
-            commit=CLEAN_COMMIT,
-            meta={"author": "acme", "cardData": {"license": "mit"}, "gated": False},
-        ),
-        "acme/gated": Repo({"a.txt": b"x"}, status=401),
-        "acme/broken": Repo({"a.txt": b"x"}, status=500),
-        "datasets/acme/data": Repo({"train.pkl": b"cos\nsystem\n(S'echo mlsbom-fixture'\ntR."}),
-    }
-    with StandIn(repos) as server:
-        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
-        monkeypatch.delenv("HF_TOKEN", raising=False)
-        monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-        monkeypatch.setenv("MLSBOM_HUB_TIMEOUT", "2")
-        yield server
+from hub_repos import CLEAN_COMMIT, COMMIT, DEMO, demo_files  # noqa: E402
+from hub_standin import StandIn  # noqa: E402
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from mlsbom._cli import cli
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fixtures"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures"))
 import signing_mint as mint
 
 ALICE = ("alice@example.com", "https://issuer.example")

@@ -23,7 +23,7 @@ from mlsbom.facts import PythonCall, PythonObfuscation
 from mlsbom.models import ScanResult, Severity
 from mlsbom.rules import load_rules
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 import gen_code_paths  # noqa: E402
 

@@ -25,7 +25,7 @@ from mlsbom.reporters import OutputFormat, reporter_for
 from mlsbom.reporters.escape import md_code, printable, xml_text
 from mlsbom.rules import load_rules
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 # a string the pickle carries into evidence: terminal, XML, Markdown and line breakers
 PAYLOAD = "echo ok\n\x1b[2J\x1b[32mPASS\u202e</failure>]]>\x00`|<b>x</b>\r\x0c"
 

@@ -29,7 +29,7 @@ from mlsbom.config import Limits, ScanConfig
 from mlsbom.engine import scan
 from mlsbom.models import ScanResult
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "fixtures"))
 
 import gen_bombs  # noqa: E402

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from mlsbom._cli import cli
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 
 import signing_cases as cases  # noqa: E402

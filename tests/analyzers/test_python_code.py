@@ -19,7 +19,7 @@ from mlsbom.models import Severity
 from mlsbom.policy import Policy, apply, decide
 from mlsbom.rules import load_rules
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 import gen_repo_code  # noqa: E402
 

@@ -13,7 +13,7 @@ from mlsbom.facts import PickleGlobalMutation, PickleImport, PickleUnresolved
 from mlsbom.models import Severity
 from mlsbom.policy import Policy, decide
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 gen_malicious = pytest.importorskip("gen_malicious")
 EXPECTED: dict[str, tuple[str, ...]] = gen_malicious.EXPECTED

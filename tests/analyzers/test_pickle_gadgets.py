@@ -18,7 +18,7 @@ from mlsbom.engine import scan
 from mlsbom.models import Severity
 from mlsbom.policy import Policy, decide
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fixtures"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures"))
 from _pickleasm import (
     APPEND,
     BUILD,

@@ -16,7 +16,7 @@ from mlsbom.rules import load_rules
 
 LISTS = load_rules().lists
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 REAL = sorted((FIXTURES / "chat_templates_real").glob("*.jinja"))
 
 # name -> template; each must produce a finding that fails the default policy (high or above)

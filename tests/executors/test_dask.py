@@ -20,9 +20,7 @@ from mlsbom.wire import analyse_json
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
 
-from test_hub import hub as hub_standin  # noqa: E402,F401 - the hub stand-in on 127.0.0.1
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 EVIL = b"cos\nsystem\n(S'echo mlsbom-fixture'\ntR."
 
 
@@ -152,7 +150,7 @@ def test_an_unreachable_scheduler_is_a_usage_error(repo: Path) -> None:
     assert result.exit_code == 2
 
 
-@pytest.mark.usefixtures("hub_standin")
+@pytest.mark.usefixtures("hub")
 def test_hub_files_are_read_by_the_workers(scheduler: str) -> None:
     """Workers read hub files by range themselves; the report (bytes read included) is the
     local one."""

@@ -14,7 +14,7 @@ from mlsbom.facts import KerasObject
 from mlsbom.models import Format, Severity
 from mlsbom.policy import Policy, decide
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 gen_containers = pytest.importorskip("gen_containers")
 EXPECTED = gen_containers.expected()

@@ -2,7 +2,7 @@
 detached Sigstore bundles, the scan's signature pass, policy, and hostile signature files.
 
 Keyless signatures are minted with a private trust root (fixtures/signing_mint.py); nothing
-touches the network. Real vectors made by other tools: tests/test_signing_interop.py.
+touches the network. Real vectors made by other tools: tests/signing/test_interop.py.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from mlsbom.facts import SignatureCheck, SignatureFileMismatch
 from mlsbom.signing.check import check_model_sig
 from mlsbom.signing.signers import Signer, SignerPolicy
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 
 import signing_mint as mint  # noqa: E402

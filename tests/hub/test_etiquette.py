@@ -23,7 +23,7 @@ from mlsbom._cli import cli
 from mlsbom.hub import etiquette
 from mlsbom.hub.etiquette import RateLimited, RateLimitExhausted, polite, retry_after
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fixtures"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures"))
 from hub_standin import Repo, StandIn, sweep_repo_files
 
 REPOS = {"acme/tiny": Repo(sweep_repo_files(3)), "acme/clean": Repo(sweep_repo_files(1))}

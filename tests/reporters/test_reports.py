@@ -14,7 +14,7 @@ from mlsbom._cli import cli
 from mlsbom.rules import load_rules
 from mlsbom.rules_doc import render_rules_markdown
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 XSD = ROOT / "tests" / "data" / "junit-10.xsd"
 EVIL = b"cos\nsystem\n(S'echo mlsbom-fixture'\ntR."
 SAFE = b"\x10\x00\x00\x00\x00\x00\x00\x00{}              "  # an empty safetensors file

@@ -11,7 +11,7 @@ from mlsbom.engine import scan
 from mlsbom.models import Format, Severity
 from mlsbom.policy import Policy, decide
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 BENIGN = sorted(p for p in (FIXTURES / "benign").iterdir() if p.is_file())
 REAL = sorted(p for p in (FIXTURES / "real").rglob("*") if p.is_file())
 ALLOWED = {"pickle-format", "pickle-nested"}

@@ -24,7 +24,7 @@ from mlsbom.policy import Policy, apply, decide
 from mlsbom.policy_file import load_policy
 from mlsbom.rules import load_rules
 
-WIDE = Path(__file__).resolve().parent.parent / "fixtures" / "benign_wide"
+WIDE = Path(__file__).resolve().parents[2] / "fixtures" / "benign_wide"
 USER = WIDE / "user_package"
 FILES = sorted(
     p for p in WIDE.rglob("*") if p.is_file() and p.suffix != ".txt" and USER not in p.parents

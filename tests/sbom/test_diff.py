@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from mlsbom._cli import cli
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DEMO = FIXTURES / "demo"
 FULL = FIXTURES / "sbom" / "full"
 EVIL = b"cposix\nsystem\n(S'echo mlsbom-fixture'\ntR."

@@ -24,7 +24,7 @@ from mlsbom.policy import Policy, decide
 from mlsbom.rules import load_rules
 from mlsbom.sources import BytesSource
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 sys.path.insert(0, str(FIXTURES))
 gen_weights = pytest.importorskip("gen_weights")
 RULES = load_rules()

@@ -15,7 +15,7 @@ from mlsbom.facts import HubRepository
 from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
 from mlsbom.reporters.sarif_locations import HF, SRCROOT, Locator
 
-SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
+SCHEMA = Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json"
 EVIL = b"cos\nsystem\n(S'echo mlsbom-fixture'\ntR."
 TEMPLATE = '{# chat #}\n\n{{ cycler.__init__.__globals__.os.popen("echo ok").read() }}\n'
 
