@@ -1,6 +1,6 @@
 """Registry sweeps: many targets, each scanned, judged and reported as it completes.
 
-`sweep(targets, judge)` drives the engine one target at a time and yields a `TargetOutcome` for
+`sweep(targets, assess)` drives the engine one target at a time and yields a `TargetOutcome` for
 each, so a caller can write a JSON line and a BOM per target before the next one starts (an
 interrupted sweep keeps what it finished). Each target is judged exactly as a scan of that target
 alone: same findings, same verdict. Against one scan of all targets at once the differences are
@@ -100,24 +100,24 @@ def judge_targets(
     from mlsbom.engine import scan
     from mlsbom.prescan import start
 
-    def judge(target: str) -> tuple[ScanResult, Decision]:
+    def assess(target: str) -> tuple[ScanResult, Decision]:
         began = start([target], config)
         result = check(scan([target], config, rules, began, executor, policy=policy))
         return result, decide(result, policy)
 
-    return judge
+    return assess
 
 
-def sweep(targets: Sequence[str], judge: Judge) -> Iterator[TargetOutcome]:
+def sweep(targets: Sequence[str], assess: Judge) -> Iterator[TargetOutcome]:
     """Each target judged in turn; a target that cannot be walked is an `error` outcome."""
     for target in targets:
-        yield _judged(target, judge)
+        yield _judged(target, assess)
 
 
-def _judged(target: str, judge: Judge) -> TargetOutcome:
+def _judged(target: str, assess: Judge) -> TargetOutcome:
     t0 = time.perf_counter()
     try:
-        result, decision = judge(target)
+        result, decision = assess(target)
     except TargetError as exc:
         message = exc.message + (f" ({exc.hint})" if exc.hint else "")
         return TargetOutcome(target, None, None, time.perf_counter() - t0, message)
@@ -129,14 +129,14 @@ def concurrent(width: int) -> Callable[[Sequence[str], Judge], Iterator[TargetOu
     distributed executor, whose workers only stay busy when many targets' files are in flight
     (the analysis runs on the workers; this process walks, judges and writes)."""
 
-    def run(targets: Sequence[str], judge: Judge) -> Iterator[TargetOutcome]:
+    def run(targets: Sequence[str], assess: Judge) -> Iterator[TargetOutcome]:
         from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
         todo = iter(targets)
         with ThreadPoolExecutor(max_workers=width) as pool:
             running: set[Future[TargetOutcome]] = set()
             for target in todo:
-                running.add(pool.submit(_judged, target, judge))
+                running.add(pool.submit(_judged, target, assess))
                 if len(running) >= width:
                     break
             while running:
@@ -145,7 +145,7 @@ def concurrent(width: int) -> Callable[[Sequence[str], Judge], Iterator[TargetOu
                     yield future.result()
                     nxt = next(todo, None)
                     if nxt is not None:
-                        running.add(pool.submit(_judged, nxt, judge))
+                        running.add(pool.submit(_judged, nxt, assess))
 
     return run
 

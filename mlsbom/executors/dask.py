@@ -99,7 +99,7 @@ class DaskExecutor:
                         if len(batch) > 1:  # the culprit is found alone, the others still pass
                             failed.extend(batch)
                             continue
-                        answers = [[_lost(items[batch[0]], str(lost), work)]]
+                        answers = [[_lost(items[batch[0]], str(lost))]]
                     yield from zip(batch, answers, strict=True)
             pending = {self._submit(header, [n], docs): [n] for n in failed}
         if here:
@@ -149,11 +149,10 @@ def _read(answer: object, items: list[WalkItem]) -> list[list[ArtifactResult]]:
         raise _Lost(f"the worker's answer was unreadable: {exc}") from None
 
 
-def _lost(item: WalkItem, why: str, work: FileWork) -> ArtifactResult:
+def _lost(item: WalkItem, why: str) -> ArtifactResult:
     """The file's result when no worker could analyse it: unsafe until scanned."""
     facts = (
         FormatDetected(Format.UNKNOWN.value, False, False),
         InternalError(f"executor dask lost this file after {RETRIES} retries: {why}"),
     )
-    findings = sorted(work.rules.judge(facts, item.ref), key=lambda f: f.sort_key())
-    return ArtifactResult(item.ref, Format.UNKNOWN, item.size, facts, tuple(findings))
+    return ArtifactResult(item.ref, Format.UNKNOWN, item.size, facts, ())
