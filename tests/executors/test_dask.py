@@ -159,3 +159,47 @@ def test_hub_files_are_read_by_the_workers(scheduler: str) -> None:
     assert local[0] == dask[0] == 1
     assert _timeless(dask[1]) == _timeless(local[1])
     assert '"bytes_read": 0' not in dask[1].split('"kind": "hub-repository"')[1][:2000]
+
+
+@pytest.fixture()
+def many_repos(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Forty stand-in hub repositories (every tenth with a pickle that runs a command)."""
+    import sys
+
+    sys.path.insert(0, str(FIXTURES))
+    from hub_standin import StandIn, sweep_repos
+
+    repos = sweep_repos(40, org="sweep")
+    with StandIn(repos) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        monkeypatch.delenv("HF_TOKEN", raising=False)
+        monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+        yield [f"hf://{r}" for r in repos]
+
+
+def _lines(text: str) -> list[dict[str, object]]:
+    docs = [json.loads(line) for line in text.splitlines()]
+    for doc in docs:
+        doc.pop("seconds", None)
+    return sorted(docs, key=lambda d: str(d["target"]))
+
+
+def test_a_hub_sweep_matches_the_local_executor(
+    scheduler: str, many_repos: list[str], tmp_path: Path
+) -> None:
+    """Targets judged concurrently on the cluster give the lines, verdicts and BOMs of a serial
+    sweep (the order of lines follows completion; their content does not)."""
+    listing = tmp_path / "targets.txt"
+    listing.write_text("\n".join(many_repos) + "\n")
+    outputs = []
+    for executor in ("local", scheduler):
+        boms = tmp_path / f"boms-{len(outputs)}"
+        args = ["scan", "--targets-from", str(listing), "--format", "jsonl", "--no-policy"]
+        code, out = _cli(*args, "--sbom-dir", str(boms), "--executor", executor)
+        assert code == 1  # every tenth repository runs a command
+        bom_texts = {p.name: _timeless(p.read_text()) for p in boms.glob("*.cdx.json")}
+        outputs.append((_lines(out), bom_texts))
+    (local, local_boms), (dask, dask_boms) = outputs
+    assert len(local) == len(many_repos) and dask == local
+    assert [d["verdict"] for d in local].count("fail") == 4
+    assert dask_boms == local_boms and len(local_boms) == len(many_repos)
