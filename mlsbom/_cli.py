@@ -5,14 +5,12 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or tool error.
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import dataclasses
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -32,13 +30,13 @@ from mlsbom.reporters import OutputFormat, reporter_for
 from mlsbom.reporters.escape import printable
 from mlsbom.reporters.text import NORMAL, QUIET, VERBOSE, plural
 from mlsbom.rules import RuleSet, load_rules
+from mlsbom.speed import SIGSTORE_VERIFIER, Speedups
 
 if TYPE_CHECKING:
     from mlsbom.hub.download import Downloads
     from mlsbom.signing.signers import SignerPolicy
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
-_SBOM_WRITER = ("mlsbom.sbom.render",)  # imported while the files are hashed
 _SEVERITIES = [s.label for s in Severity]
 
 _spec_option = click.option(
@@ -268,7 +266,6 @@ def scan(
             signatures=signers,
             jobs=jobs,
             cache=use_cache,
-            prepare=_SBOM_WRITER if sbom_path is not None else (),
             progress=terminal_progress(progress),
         )
         rules, result, decision = _scan_and_decide(
@@ -281,7 +278,7 @@ def scan(
         if sbom_path is not None:
             from mlsbom.sbom.render import render_sbom
 
-            write(render_sbom(result, spec), sbom_path)
+            write(render_sbom(result, spec, validator=_speedups().validator), sbom_path)
         verbosity = VERBOSE if verbose else QUIET if quiet else NORMAL
         for extra, path in reports.items():
             write(reporter_for(extra, rules, verbosity=verbosity).render(result, decision), path)
@@ -315,9 +312,7 @@ def _scan_and_decide(
     fail_on: str | None,
     baseline: Path | None = None,
 ) -> tuple[RuleSet, ScanResult, Decision]:
-    from mlsbom.prescan import start
-
-    began = start(targets, config)  # hashing (if asked) runs while rules and policy load
+    began, digests = _speedups().begin(targets, config)  # hashing while rules and policy load
     from mlsbom.engine import scan as run_scan
 
     rules = load_rules()
@@ -327,7 +322,7 @@ def _scan_and_decide(
         policy = dataclasses.replace(policy, fail_on=Severity.parse(fail_on))
     signers = policy.signatures.merged(config.signatures)
     config = dataclasses.replace(config, signatures=signers)
-    result = apply(run_scan(targets, config, rules, began), policy, rules)
+    result = apply(run_scan(targets, config, rules, began, digests=digests), policy, rules)
     _require_files(result)
     if baseline is not None:
         from mlsbom.sbom.baseline import without_baseline
@@ -372,9 +367,9 @@ def sbom(
 
     def run() -> int:
         check_outputs([("--output", output)])
-        config = ScanConfig(hash_files=True, prepare=_SBOM_WRITER)
+        config = ScanConfig(hash_files=True)
         _, result, _ = _scan_and_decide(targets, config, policy_path, no_policy, None)
-        write(render_sbom(result, spec), output)
+        write(render_sbom(result, spec, validator=_speedups().validator), output)
         return EXIT_PASS
 
     sys.exit(_guarded(run, debug))
@@ -429,7 +424,8 @@ def verify(
         if signature is not None:
             results = [(signature, check_signature(signature, target, signers))]
         else:
-            results = check_target(target, signers)
+            digests = _speedups().digests(warm=SIGSTORE_VERIFIER)
+            results = check_target(target, signers, digests=digests)
         text, ok = render_verify(results, fmt)
         click.echo(text, nl=False)
         return EXIT_PASS if ok else EXIT_FAIL
@@ -454,27 +450,20 @@ def _show_envvars(group: click.Group) -> None:
 _show_envvars(cli)
 
 
-def main() -> None:
+def _speedups() -> Speedups:
+    """This run's speed-ups: the console entry's (files may be hashing since start-up), or as
+    the switch says (MLSBOM_NO_SPEEDUPS) when the CLI is run without it."""
+    ctx = click.get_current_context(silent=True)
+    given = ctx.find_object(Speedups) if ctx is not None else None
+    return given or Speedups.from_env()
+
+
+def main(speed: Speedups | None = None) -> None:
     """Console entry point: bounded memory for the whole process, then the command."""
+    speed = speed or Speedups.from_env()
     cap_address_space(Limits().max_address_space)
     try:
-        cli(prog_name="mlsbom")
+        cli(prog_name="mlsbom", obj=speed)
     except SystemExit as done:
-        _exit_now(done.code)
-    _exit_now(0)
-
-
-def _exit_now(code: object) -> NoReturn:
-    """Exit without tearing the interpreter down (0.05-0.1 s of freeing imported modules).
-
-    Exit handlers still run and the standard streams are flushed first.
-    """
-    if not isinstance(code, int):
-        if code is not None:
-            print(code, file=sys.stderr)
-        code = 0 if code is None else 1
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
-            stream.flush()
-    os._exit(code)
+        speed.exit(done.code)
+    speed.exit(0)

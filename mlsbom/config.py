@@ -56,7 +56,6 @@ class ScanConfig:
     signatures: SignerPolicy = field(default_factory=SignerPolicy)  # whom to trust, if required
     jobs: int = 1  # worker processes for local files (results are identical to jobs=1)
     cache: bool = False  # reuse results of unchanged files (result_cache.py)
-    prepare: tuple[str, ...] = ()  # modules to import while hash threads run (the SBOM writer)
     progress: Progress | None = None  # the CLI shows a bar on a TTY
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -11,9 +10,10 @@ from mlsbom import cross_file
 from mlsbom.analyse import analyse_file
 from mlsbom.budget import Allowance, ScanBudget, work_done
 from mlsbom.config import ScanConfig
+from mlsbom.digests import Digests, InProcessDigests
 from mlsbom.executors import Executor, FileWork, executor_for
 from mlsbom.file_guard import changed_while_hashed
-from mlsbom.hash_child import ChangedWhileRead
+from mlsbom.file_identity import ChangedWhileRead
 from mlsbom.hub import cache
 from mlsbom.models import ArtifactRef, ArtifactResult, ScanResult
 from mlsbom.prescan import Walked, start
@@ -29,22 +29,21 @@ def scan(
     rules: RuleSet | None = None,
     began: Walked | None = None,
     executor: Executor | None = None,
+    digests: Digests | None = None,
 ) -> ScanResult:
     """Scan every target; a missing target raises TargetError before anything is scanned.
 
-    `executor` runs the per-file analysis (default: `--jobs` local processes, or serial)."""
+    `executor` runs the per-file analysis (default: `--jobs` local processes, or serial);
+    `digests` hashes the files when the scan needs digests (default: in this process, after the
+    analysis). A `began` walk brings the digest service it started."""
     executor = executor or executor_for("local", config.jobs)
-    began = began or start(targets, config)
+    began = began or start(targets, config, digests or InProcessDigests())
     rules = rules or load_rules()
     walked, files = began.walked, began.files
     items = [item for _, found in walked for item in found]
     signed = began.signed or config.signatures.required or bool(config.signatures.attestations)
     cached = began.hf_caches
-    hasher = began.hash_now() if began.needs_digests(config) else None  # policy may require
-    if signed:
-        from mlsbom.signing.verify import warm_up
-
-        warm_up()  # sigstore's import overlaps the hashing threads
+    hashing = began.hash_now() if began.needs_digests(config) else None  # policy may require
     results: list[ArtifactResult] = []
     store = open_cache(config) if config.cache else None  # one fingerprint for all targets
     if config.progress is not None:
@@ -60,15 +59,13 @@ def scan(
             remote = [i.source for i in found if isinstance(i.source, HubSource)]
             scanned = summarise(target, scanned, remote)
         results.extend(scanned)
-    if hasher is not None:
-        for module in config.prepare:  # imports overlap the hashing still under way
-            importlib.import_module(module)
-        digests = hasher.results()
-        results = _with_digests(results, files, digests, rules)
+    if hashing is not None:
+        hashed = hashing.results()
+        results = _with_digests(results, files, hashed, rules)
         if signed:
-            results = attach(targets, results, files, digests, config.signatures, rules)
+            results = attach(targets, results, files, hashed, config.signatures, rules)
         for target in cached:  # blobs re-hashed and compared with their names
-            results = cache.attach(target, results, files, digests, rules)
+            results = cache.attach(target, results, files, hashed, rules)
     if config.progress is not None:
         config.progress.finish()
     results.sort(key=lambda a: a.ref)

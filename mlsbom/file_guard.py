@@ -68,7 +68,7 @@ def with_fact(results: list[ArtifactResult], fact: Fact, rules: RuleSet) -> list
 
 
 def changed_while_hashed(result: ArtifactResult, error: OSError, rules: RuleSet) -> ArtifactResult:
-    """A file whose digest was refused (hash_child.ChangedWhileRead): a `file-changed` finding,
+    """A file whose digest was refused (file_identity.ChangedWhileRead): a `file-changed` finding,
     unless its analysis already reported one."""
     if any(isinstance(f, FileChanged) for f in result.facts):
         return result
