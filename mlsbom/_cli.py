@@ -363,12 +363,13 @@ def sbom(
     debug: bool,
 ) -> None:
     """Write a CycloneDX ML-BOM of the targets (findings included); exit 0, or 2 on error."""
-    from mlsbom.sbom.render import render_sbom
 
     def run() -> int:
         check_outputs([("--output", output)])
         config = ScanConfig(hash_files=True)
         _, result, _ = _scan_and_decide(targets, config, policy_path, no_policy, None)
+        from mlsbom.sbom.render import render_sbom
+
         write(render_sbom(result, spec, validator=_speedups().validator), output)
         return EXIT_PASS
 

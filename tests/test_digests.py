@@ -154,9 +154,38 @@ def test_prefetch_only_for_commands_that_hash(tmp_path: Path, argv: list[str]) -
     assert prefetch([str(path) if a == "FILE" else a for a in argv]) is None
 
 
-def test_prefetch_leaves_folders_to_the_walk(tmp_path: Path) -> None:
-    _files(tmp_path, 2)
-    assert prefetch(["sbom", str(tmp_path)]) is None
+def test_prefetch_hashes_the_files_in_folders_named(tmp_path: Path) -> None:
+    """Regular files only (no link followed, nothing in .git), the largest first; a folder
+    with too many entries, and the value of --keep, are left alone."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    files = _files(folder, 4)
+    (folder / ".git").mkdir()
+    (folder / ".git" / "objects.pack").write_bytes(b"x" * 10)
+    (folder / "link.bin").symlink_to(files[3])
+    early = prefetch(["sbom", str(folder), "--keep", str(tmp_path)])
+    assert early is not None
+    assert sorted(early.identities.values()) == list(range(4))  # the four files, once each
+    service = ChildDigests(early)
+    service.start(dict.fromkeys(files))
+    assert set(service._early) == set(files) and not service._todo
+    assert dict(service.results()) == _expected(files)
+    crowded = tmp_path / "crowded"
+    crowded.mkdir()
+    for n in range(1001):
+        (crowded / f"{n}.txt").write_bytes(b"")
+    assert prefetch(["sbom", str(crowded)]) is None
+    assert prefetch(["scan", "--keep", str(folder), "--sbom", "bom.json"]) is None
+
+
+def test_prefetch_takes_the_largest_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlsbom.speed import startup
+
+    monkeypatch.setattr(startup, "_MAX_PREFETCH", 2)
+    files = _files(tmp_path, 4)  # growing sizes
+    early = prefetch(["sbom", str(tmp_path)])
+    assert early is not None
+    assert set(early.identities) == {identity(files[2]), identity(files[3])}
 
 
 def test_console_entry_exits_with_the_command_code(tmp_path: Path) -> None:

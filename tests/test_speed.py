@@ -124,3 +124,30 @@ def test_no_module_state_in_the_speed_work() -> None:
                 "cache" in ast.unparse(d) for d in node.decorator_list
             )
             assert not is_cache, f"{path.name}:{node.lineno}"
+
+
+def test_the_schema_workarounds_keep_the_checks() -> None:
+    """jsonschema imported without unused format checkers (importable again after), and the
+    fast validator still refuses a bad date-time and a duplicate in a uniqueItems array."""
+    code = """
+import json, sys
+from cyclonedx.schema import SchemaVersion
+from mlsbom.speed.schema import UNUSED_FORMAT_CHECKERS, fast_validator
+v = fast_validator(SchemaVersion.V1_6)
+assert "rfc3987_syntax" not in sys.modules
+assert all(sys.modules.get(m, 1) is not None for m in UNUSED_FORMAT_CHECKERS)
+base = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1}
+assert v.validate_str(json.dumps(base)) is None
+bad_date = {**base, "metadata": {"timestamp": "yesterday"}}
+assert v.validate_str(json.dumps(bad_date)) is not None
+tool = {"name": "x", "type": "application"}
+twice = {**base, "metadata": {"tools": {"components": [tool, tool]}}}
+assert "non-unique" in str(v.validate_str(json.dumps(twice)))
+import idna
+print("ok")
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert run.stdout.strip() == "ok", run.stderr

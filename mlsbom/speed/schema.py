@@ -1,9 +1,13 @@
 """Workarounds for the CycloneDX schema validation's costs in jsonschema; the checks stay.
 
-- jsonschema imports `rfc3987_syntax` optionally, only to check the `iri`/`iri-reference`
-  string formats, and compiling its grammar costs about 0.9 s of import time. Every IRI in
-  mlsbom's BOMs is built by mlsbom from validated ids, so the check adds nothing here; the
-  schema validation itself is unchanged.
+- jsonschema imports a checker library for each string format it knows, if it is installed.
+  `rfc3987_syntax` (the `iri`/`iri-reference` formats) compiles a grammar for about 0.9 s; the
+  others (`fqdn`, `idna`, `webcolors`, `jsonpointer`, `uri_template`, `isoduration` with arrow,
+  `rfc3986_validator`) cost about 0.1 s more, for formats the CycloneDX schemas never use in a
+  BOM mlsbom writes (`uri` appears only in JSF signatures, which mlsbom does not emit). They are
+  hidden while jsonschema is first imported, and only then: whoever imports them later gets
+  them. Every IRI in mlsbom's BOMs is built by mlsbom from validated ids, so the IRI check adds
+  nothing here; dates and the schema's structure are checked as before.
 - jsonschema's `uniqueItems` compares every pair of items (4 s for 1,000 files); the validator
   here checks it in linear time, by canonical JSON.
 """
@@ -19,15 +23,38 @@ if TYPE_CHECKING:
     from cyclonedx.validation.json import JsonStrictValidator
 
 
-def skip_slow_iri_grammar() -> None:
-    """Before jsonschema is imported. If it is already (a host application uses it), or the IRI
-    grammar is, nothing is changed."""
-    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
-        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import -> ImportError
+UNUSED_FORMAT_CHECKERS = (
+    "rfc3987_syntax",  # iri, iri-reference
+    "rfc3986_validator",  # uri, uri-reference (JSF signatures only)
+    "fqdn",  # hostname
+    "idna",  # idn-hostname
+    "webcolors",  # color
+    "jsonpointer",  # json-pointer, relative-json-pointer
+    "uri_template",  # uri-template
+    "isoduration",  # duration
+)
+
+
+def import_jsonschema() -> None:
+    """Import jsonschema without the format checkers above (their modules raise ImportError
+    meanwhile, and are importable again after). If jsonschema is already imported, nothing
+    changes; a checker already imported stays."""
+    if "jsonschema" in sys.modules:
+        return
+    hidden = [name for name in UNUSED_FORMAT_CHECKERS if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # import -> ImportError
+    try:
+        import jsonschema  # noqa: F401
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
 
 
 def fast_validator(version: SchemaVersion) -> JsonStrictValidator:
     """The library's strict validator, its schemas loaded, with a linear `uniqueItems`."""
+    import_jsonschema()
     from cyclonedx.validation.json import JsonStrictValidator
 
     validator = JsonStrictValidator(version)
