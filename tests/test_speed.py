@@ -141,7 +141,7 @@ assert v.validate_str(json.dumps(base)) is None
 bad_date = {**base, "metadata": {"timestamp": "yesterday"}}
 assert v.validate_str(json.dumps(bad_date)) is not None
 tool = {"name": "x", "type": "application"}
-twice = {**base, "metadata": {"tools": {"components": [tool, tool]}}}
+twice = {**base, "components": [tool, tool]}
 assert "non-unique" in str(v.validate_str(json.dumps(twice)))
 import idna
 print("ok")
