@@ -13,7 +13,9 @@ Three inputs, each made once under --dir (real bytes, not sparse; about 2 GB x 5
 Runs are interleaved (yardstick, mlsbom, yardstick, mlsbom, ...) so both see the same machine;
 wall time is the best of --runs fresh processes, warm page cache; the ratio column divides the
 two best times, and `ratio med` is the median of the per-run ratios. Target (issue 20): folder
-and single <= 1.2 x. Peak RSS is the largest single child process.
+and single <= 1.2 x. CPU s is the least user + system time of a run (the hashing child's
+included), which a busy machine disturbs less than wall time; peak RSS is the largest single
+process.
 """
 
 from __future__ import annotations
@@ -48,20 +50,28 @@ HASH_ALL_CORES = (
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """(wall seconds, peak RSS MB) of one fresh child process, timed by a small wrapper."""
+    wall, rss, _ = measure_cpu(cmd, env)
+    return wall, rss
+
+
+def measure_cpu(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS MB, CPU seconds: user + system of it and the children it waited
+    for) of one fresh child process, timed by a small wrapper."""
     wrapper = [
         sys.executable,
         "-c",
         "import resource, subprocess, sys, time\n"
         "t=time.perf_counter(); subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
         "w=time.perf_counter()-t\n"
-        "print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)",
+        "r=resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(w, r.ru_maxrss / 1024, r.ru_utime + r.ru_stime)",
         *cmd,
     ]
     run_env = {**os.environ, **(env or {})}
     run_env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: imports from cached bytecode
     out = subprocess.run(wrapper, capture_output=True, text=True, check=True, env=run_env)
-    wall, rss = out.stdout.split()
-    return float(wall), float(rss)
+    wall, rss, cpu = out.stdout.split()
+    return float(wall), float(rss), float(cpu)
 
 
 def inputs(folder: Path, gb: float) -> dict[str, tuple[list[Path], str]]:
@@ -100,19 +110,20 @@ def compare(name: str, files: list[Path], target: str, runs: int, env: dict[str,
     mlsbom = [py, "-m", "mlsbom", "sbom", target, "-o", "/dev/null"]
     subprocess.run(["cat", *paths], stdout=subprocess.DEVNULL, check=True)  # warm the cache
     measure(mlsbom, env)  # and the bytecode cache
-    got: dict[str, list[tuple[float, float]]] = {"y": [], "m": []}
+    got: dict[str, list[tuple[float, float, float]]] = {"y": [], "m": []}
     for _ in range(runs):
-        got["y"].append(measure(yard))
-        got["m"].append(measure(mlsbom, env))
+        got["y"].append(measure_cpu(yard))
+        got["m"].append(measure_cpu(mlsbom, env))
     total = sum(p.stat().st_size for p in files)
     ratios = [m[0] / y[0] for y, m in zip(got["y"], got["m"], strict=True)]
-    best_y = min(w for w, _ in got["y"])
-    best_m = min(w for w, _ in got["m"])
+    best = {k: min(w for w, _, _ in v) for k, v in got.items()}
+    rss = {k: max(r for _, r, _ in v) for k, v in got.items()}
+    cpu = {k: min(c for _, _, c in v) for k, v in got.items()}
     label = f"{name}: {len(files)} files, {total / 1e9:.2f} GB"
     return [
-        f"| {label} | {yard_name} | {best_y:.2f} | {max(r for _, r in got['y']):.0f} "
-        f"| mlsbom sbom | {best_m:.2f} | {max(r for _, r in got['m']):.0f} "
-        f"| {best_m / best_y:.2f} | {statistics.median(ratios):.2f} |"
+        f"| {label} | {yard_name} | {best['y']:.2f} | {cpu['y']:.2f} | {rss['y']:.0f} "
+        f"| mlsbom sbom | {best['m']:.2f} | {cpu['m']:.2f} | {rss['m']:.0f} "
+        f"| {best['m'] / best['y']:.2f} | {statistics.median(ratios):.2f} |"
     ]
 
 
@@ -127,8 +138,8 @@ def main() -> None:
     env = dict(e.split("=", 1) for e in args.env)
     print(f"best of {args.runs} interleaved runs, warm page cache, {os.cpu_count()} cores")
     print(
-        "| input | yardstick | s | RSS MB | command | s | RSS MB | ratio | ratio med |\n"
-        "|---|---|---:|---:|---|---:|---:|---:|---:|",
+        "| input | yardstick | s | CPU s | RSS MB | command | s | CPU s | RSS MB | ratio "
+        "| ratio med |\n|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
         flush=True,
     )
     for name, (files, target) in inputs(args.dir, args.gb).items():

@@ -78,6 +78,7 @@ def cli() -> None:
       MLSBOM_CACHE_DIR     result cache folder for --cache (default ~/.cache/mlsbom)
       MLSBOM_MAX_MEMORY    address-space cap in bytes (default: the built-in limit)
       MLSBOM_HUB_TIMEOUT   seconds per Hugging Face Hub request (default 30)
+      MLSBOM_NO_SPEEDUPS   1: none of the speed-ups (the plain flow; the same reports)
       HF_ENDPOINT, HF_TOKEN, HF_HOME, HF_HUB_CACHE   the Hugging Face Hub client's own
     """
 

@@ -147,7 +147,10 @@ def _posix_spawn(argv: list[str], data: bytes) -> Callable[[], bytes]:
                 (os.POSIX_SPAWN_DUP2, child_out, 1),
                 (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
             ],
-            setpgroup=0,  # its own process group: Ctrl-C reaches mlsbom, which stops it
+            # Its own session, as subprocess's start_new_session below: Ctrl-C reaches mlsbom,
+            # which stops it, and where the kernel groups CPU time by session (autogroup), the
+            # scan's own work does not slow the hashing.
+            setsid=True,
         )
     except BaseException:
         for fd in (child_in, to_child, from_child, child_out):
