@@ -1,7 +1,7 @@
 """SBOM benchmark: `mlsbom sbom` against hashlib SHA-256 passes over the same files.
 
-    python bench/sbom_bench.py [--dir /tmp/mlsbom-bench] [--gb 2] [--runs 5]
-                               [--only folder|single|pair] [-- extra mlsbom env: NAME=VALUE ...]
+    python bench/sbom_bench.py [--dir /tmp/mlsbom-bench/sbom] [--gb 2] [--runs 5]
+                               [--only folder|single|pair] [--plain] [--variant LABEL=PYTHONPATH]
 
 Three inputs, each made once under --dir (real bytes, not sparse; about 2 GB x 5 in all):
 - folder: 3 files of --gb GB (two safetensors shards and a PyTorch zip), against a hashlib pass
@@ -10,12 +10,13 @@ Three inputs, each made once under --dir (real bytes, not sparse; about 2 GB x 5
 - single: one --gb GB safetensors file, against one hashlib pass.
 - pair: the older input, --gb GB safetensors + a half-sized zip, against one sequential pass.
 
-Runs are interleaved (yardstick, mlsbom, yardstick, mlsbom, ...) so both see the same machine;
-wall time is the best of --runs fresh processes, warm page cache; the ratio column divides the
-two best times, and `ratio med` is the median of the per-run ratios. Target (issue 20): folder
-and single <= 1.2 x. CPU s is the least user + system time of a run (the hashing child's
-included), which a busy machine disturbs less than wall time; peak RSS is the largest single
-process.
+Runs are interleaved (yardstick, mlsbom, [variants,] yardstick, mlsbom, ...) so all see the same
+machine; wall time is the best of --runs fresh processes, warm page cache; `x yardstick` divides
+the two best times, and `median x` is the median of the per-run ratios. `--plain` adds mlsbom
+with MLSBOM_NO_SPEEDUPS=1, `--variant before=/path` the mlsbom of another checkout. Target
+(issue 20): folder and single <= 1.2 x. CPU s is the least user + system time of a run (the
+hashing child's included), which a busy machine disturbs less than wall time; peak RSS is the
+largest single process.
 """
 
 from __future__ import annotations
@@ -101,30 +102,38 @@ def inputs(folder: Path, gb: float) -> dict[str, tuple[list[Path], str]]:
     }
 
 
-def compare(name: str, files: list[Path], target: str, runs: int, env: dict[str, str]) -> list[str]:
+def compare(
+    name: str, files: list[Path], target: str, runs: int, variants: dict[str, dict[str, str]]
+) -> list[str]:
+    """One row per mlsbom variant (label -> environment), all interleaved with the yardstick."""
     py = sys.executable
     paths = [str(p) for p in files]
     yard_code = HASH_ALL_CORES if name == "folder" else HASH
     yard_name = "hashlib, all cores" if name == "folder" else "hashlib, one pass"
-    yard = [py, "-c", yard_code, str(HERE), *paths]
+    commands = {yard_name: ([py, "-c", yard_code, str(HERE), *paths], {})}
     mlsbom = [py, "-m", "mlsbom", "sbom", target, "-o", "/dev/null"]
+    commands.update({label: (mlsbom, env) for label, env in variants.items()})
     subprocess.run(["cat", *paths], stdout=subprocess.DEVNULL, check=True)  # warm the cache
-    measure(mlsbom, env)  # and the bytecode cache
-    got: dict[str, list[tuple[float, float, float]]] = {"y": [], "m": []}
+    for cmd, env in commands.values():
+        measure(cmd, env)  # and the bytecode cache
+    got: dict[str, list[tuple[float, float, float]]] = {label: [] for label in commands}
     for _ in range(runs):
-        got["y"].append(measure_cpu(yard))
-        got["m"].append(measure_cpu(mlsbom, env))
+        for label, (cmd, env) in commands.items():
+            got[label].append(measure_cpu(cmd, env))
     total = sum(p.stat().st_size for p in files)
-    ratios = [m[0] / y[0] for y, m in zip(got["y"], got["m"], strict=True)]
-    best = {k: min(w for w, _, _ in v) for k, v in got.items()}
-    rss = {k: max(r for _, r, _ in v) for k, v in got.items()}
-    cpu = {k: min(c for _, _, c in v) for k, v in got.items()}
-    label = f"{name}: {len(files)} files, {total / 1e9:.2f} GB"
-    return [
-        f"| {label} | {yard_name} | {best['y']:.2f} | {cpu['y']:.2f} | {rss['y']:.0f} "
-        f"| mlsbom sbom | {best['m']:.2f} | {cpu['m']:.2f} | {rss['m']:.0f} "
-        f"| {best['m'] / best['y']:.2f} | {statistics.median(ratios):.2f} |"
-    ]
+    yard = got[yard_name]
+    best_yard = min(w for w, _, _ in yard)
+    rows = []
+    for label, measured in got.items():
+        ratios = [m[0] / y[0] for y, m in zip(yard, measured, strict=True)]
+        best = min(w for w, _, _ in measured)
+        rss = max(r for _, r, _ in measured)
+        cpu = min(c for _, _, c in measured)
+        rows.append(
+            f"| {name}: {len(files)} files, {total / 1e9:.2f} GB | {label} | {best:.2f} "
+            f"| {cpu:.2f} | {rss:.0f} | {best / best_yard:.2f} | {statistics.median(ratios):.2f} |"
+        )
+    return rows
 
 
 def main() -> None:
@@ -133,19 +142,33 @@ def main() -> None:
     parser.add_argument("--gb", type=float, default=2.0)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", choices=["folder", "single", "pair"], action="append")
-    parser.add_argument("env", nargs="*", help="NAME=VALUE for the mlsbom runs")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="LABEL=PYTHONPATH",
+        help="also time the mlsbom found on this PYTHONPATH (e.g. an older checkout)",
+    )
+    parser.add_argument(
+        "--plain", action="store_true", help="also time mlsbom with MLSBOM_NO_SPEEDUPS=1"
+    )
     args = parser.parse_args()
-    env = dict(e.split("=", 1) for e in args.env)
+    variants: dict[str, dict[str, str]] = {"mlsbom sbom": {}}
+    for given in args.variant:
+        label, path = given.split("=", 1)
+        variants[f"mlsbom sbom ({label})"] = {"PYTHONPATH": path}
+    if args.plain:
+        variants["mlsbom sbom, MLSBOM_NO_SPEEDUPS=1"] = {"MLSBOM_NO_SPEEDUPS": "1"}
     print(f"best of {args.runs} interleaved runs, warm page cache, {os.cpu_count()} cores")
     print(
-        "| input | yardstick | s | CPU s | RSS MB | command | s | CPU s | RSS MB | ratio "
-        "| ratio med |\n|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        "| input | command | wall s | CPU s | peak RSS MB | x yardstick | median x |\n"
+        "|---|---|---:|---:|---:|---:|---:|",
         flush=True,
     )
     for name, (files, target) in inputs(args.dir, args.gb).items():
         if args.only and name not in args.only:
             continue
-        for line in compare(name, files, target, args.runs, env):
+        for line in compare(name, files, target, args.runs, variants):
             print(line, flush=True)
 
 
