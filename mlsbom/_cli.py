@@ -6,14 +6,13 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or tool error.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import dataclasses
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -34,6 +33,7 @@ from mlsbom.reporters import OutputFormat, reporter_for
 from mlsbom.reporters.escape import printable
 from mlsbom.reporters.text import NORMAL, QUIET, VERBOSE, plural
 from mlsbom.rules import RuleSet, load_rules
+from mlsbom.speed import SIGSTORE_VERIFIER, Speedups
 
 if TYPE_CHECKING:
     from mlsbom.executors import Executor
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from mlsbom.signing.signers import SignerPolicy
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
-_SBOM_WRITER = ("mlsbom.sbom.render",)  # imported while the files are hashed
 _SEVERITIES = [s.label for s in Severity]
 
 _spec_option = click.option(
@@ -94,6 +93,7 @@ def cli() -> None:
       MLSBOM_HUB_CONCURRENCY  requests in flight per hub host (default 4)
       MLSBOM_HUB_RETRIES   retries after HTTP 429 (default 5)
       MLSBOM_HUB_MAX_WAIT  longest wait in seconds after HTTP 429 (default 60)
+      MLSBOM_NO_SPEEDUPS   1: none of the speed-ups (the plain flow; the same reports)
       HF_ENDPOINT, HF_TOKEN, HF_HOME, HF_HUB_CACHE   the Hugging Face Hub client's own
     """
 
@@ -300,7 +300,6 @@ def scan(
             jobs=jobs,
             executor=executor,
             cache=use_cache,
-            prepare=_SBOM_WRITER if sbom_path is not None else (),
             progress=terminal_progress(progress),
         )
         rules, result, decision = _scan_and_decide(
@@ -346,7 +345,7 @@ def scan(
                 result, _ = without_baseline(result, view)
             return result
 
-        judge = judge_targets(config, rules, policy, check, shared)
+        judge = judge_targets(config, rules, policy, check, shared, _speedups().digests)
         keep = fmt != JSONL or bool(reports) or sbom_path is not None
         runner = in_turn if shared.name != "dask" else concurrent(max(4, 4 * jobs))
         code, outcomes = run_sweep(sweep, chosen, judge, fmt, output, spec, keep, runner)
@@ -361,7 +360,7 @@ def scan(
         if sbom_path is not None:
             from mlsbom.sbom.render import render_sbom
 
-            write(render_sbom(result, spec), sbom_path)
+            write(render_sbom(result, spec, validator=_speedups().validator), sbom_path)
         verbosity = VERBOSE if verbose else QUIET if quiet else NORMAL
         for extra, path in reports.items():
             write(reporter_for(extra, rules, verbosity=verbosity).render(result, decision), path)
@@ -396,13 +395,11 @@ def _scan_and_decide(
     baseline: Path | None = None,
     rules_folder: Path | None = None,
 ) -> tuple[RuleSet, ScanResult, Decision]:
-    from mlsbom.prescan import start
-
-    began = start(targets, config)  # hashing (if asked) runs while rules and policy load
+    began, digests = _speedups().begin(targets, config)  # hashing while rules and policy load
     from mlsbom.engine import scan as run_scan
 
     rules, policy, config = _judging(config, policy_path, no_policy, fail_on, rules_folder)
-    result = run_scan(targets, config, rules, began, policy=policy)
+    result = run_scan(targets, config, rules, began, digests=digests, policy=policy)
     _require_files(result)
     if baseline is not None:
         from mlsbom.sbom.baseline import without_baseline
@@ -464,15 +461,16 @@ def sbom(
     debug: bool,
 ) -> None:
     """Write a CycloneDX ML-BOM of the targets (findings included); exit 0, or 2 on error."""
-    from mlsbom.sbom.render import render_sbom
 
     def run() -> int:
         check_outputs([("--output", output)])
-        config = ScanConfig(hash_files=True, prepare=_SBOM_WRITER, executor=executor)
+        config = ScanConfig(hash_files=True, executor=executor)
         _, result, _ = _scan_and_decide(
             targets, config, policy_path, no_policy, None, rules_folder=rules_folder
         )
-        write(render_sbom(result, spec), output)
+        from mlsbom.sbom.render import render_sbom
+
+        write(render_sbom(result, spec, validator=_speedups().validator), output)
         return EXIT_PASS
 
     sys.exit(_guarded(run, debug))
@@ -525,7 +523,8 @@ def verify(
         found = policy_path or (None if no_policy else discover())
         if found:
             signers = load_policy(found, rules).signatures.merged(signers)
-        result = verify_scan(target, signature, signers, rules)
+        digests = _speedups().digests(warm=SIGSTORE_VERIFIER)
+        result = verify_scan(target, signature, signers, rules, digests)
         decision = decide(result, VERIFY)
         click.echo(render_verify(result, decision, fmt), nl=False)
         return EXIT_PASS if decision.passed else EXIT_FAIL
@@ -550,27 +549,20 @@ def _show_envvars(group: click.Group) -> None:
 _show_envvars(cli)
 
 
-def main() -> None:
+def _speedups() -> Speedups:
+    """This run's speed-ups: the console entry's (files may be hashing since start-up), or as
+    the switch says (MLSBOM_NO_SPEEDUPS) when the CLI is run without it."""
+    ctx = click.get_current_context(silent=True)
+    given = ctx.find_object(Speedups) if ctx is not None else None
+    return given or Speedups.from_env()
+
+
+def main(speed: Speedups | None = None) -> None:
     """Console entry point: bounded memory for the whole process, then the command."""
+    speed = speed or Speedups.from_env()
     cap_address_space(Limits().max_address_space)
     try:
-        cli(prog_name="mlsbom")
+        cli(prog_name="mlsbom", obj=speed)
     except SystemExit as done:
-        _exit_now(done.code)
-    _exit_now(0)
-
-
-def _exit_now(code: object) -> NoReturn:
-    """Exit without tearing the interpreter down (0.05-0.1 s of freeing imported modules).
-
-    Exit handlers still run and the standard streams are flushed first.
-    """
-    if not isinstance(code, int):
-        if code is not None:
-            print(code, file=sys.stderr)
-        code = 0 if code is None else 1
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
-            stream.flush()
-    os._exit(code)
+        speed.exit(done.code)
+    speed.exit(0)

@@ -26,13 +26,18 @@ def _view_of(item: str) -> BomView:
     from mlsbom.policy import Policy
     from mlsbom.policy_file import discover, load_policy
     from mlsbom.rules import load_rules
-    from mlsbom.sbom.render import render_sbom
+    from mlsbom.speed import Speedups
 
+    speed = Speedups.from_env()  # MLSBOM_NO_SPEEDUPS=1: the plain flow
+    config = ScanConfig(hash_files=True)
+    began, digests = speed.begin([item], config)
     rules = load_rules()
     found = discover()
     policy = load_policy(found, rules) if found else Policy()
-    result = scan([item], ScanConfig(hash_files=True), rules, policy=policy)
-    return view(json.loads(render_sbom(result)))
+    result = scan([item], config, rules, began, digests=digests, policy=policy)
+    from mlsbom.sbom.render import render_sbom
+
+    return view(json.loads(render_sbom(result, validator=speed.validator)))
 
 
 @click.command("diff")

@@ -57,7 +57,6 @@ class ScanConfig:
     jobs: int = 1  # worker processes for local files (results are identical to jobs=1)
     executor: str = "local"  # local | dask | dask://HOST:PORT (mlsbom.executors.executor_for)
     cache: bool = False  # reuse results of unchanged files (result_cache.py)
-    prepare: tuple[str, ...] = ()  # modules to import while hash threads run (the SBOM writer)
     progress: Progress | None = None  # the CLI shows a bar on a TTY
 
 

@@ -1,16 +1,13 @@
-"""File digests: each file streamed once, by a child process beside the scan.
+"""File digests as a service the scan receives: started with the files as walked, asked once.
 
-The scan's main thread is busy with Python (imports, rules, analysis) while files are hashed.
-Hash threads in the same process wait for the GIL after every read and every hash update, and
-behind a busy main thread each wait lasts up to the 5 ms switch interval: a 500 MB file hashed
-in 0.5-1.1 s instead of 0.4 s. A child process (hash_child.py: `python -I -S`, stdlib only,
-about 15 ms to start) hashes at full speed on another core and costs the scan nothing. Where the
-child cannot start or does not answer for a file, that file is hashed here, in threads. The SBOM
-and signature verification reuse these digests instead of reading the files again.
+The scan starts a `Digests` with every file it walked (and the identity it saw each with) and
+asks for the results once its analysis is done; the SBOM and signature verification reuse them
+instead of reading the files again. A digest is only ever of the file as walked, whole: a file
+that changed meanwhile maps to a `ChangedWhileRead` (a `file-changed` finding), never a digest.
 
-Files named on the command line may already be hashing (`hash_child.prefetch`); a `Hasher`
-adopts those digests for files whose identity (device, inode, size, modification time) has not
-changed.
+`InProcessDigests` is the plain service: each file read once, in this process, when the
+results are asked. The fast one (a hashing child process beside the scan, started before the
+rules load, adopting files the command line named) is `speed.child_digests.ChildDigests`.
 """
 
 from __future__ import annotations
@@ -19,20 +16,29 @@ import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Protocol
 
-from mlsbom.hash_child import (
-    CHUNK,
-    PREFETCHED,
+from mlsbom.file_identity import (
+    CHANGED_SINCE_WALK,
+    CHANGED_WHILE_HASHED,
     ChangedWhileRead,
-    Child,
     Identity,
-    default_workers,
-    identity,
-    spawn,
+    identity_of,
 )
 from mlsbom.regular_file import regular_fd
 
-THREAD_CHUNK = 8 << 20  # fewer GIL round trips where threads of this process hash
+CHUNK = 1 << 20  # reads that stay in a core's L2 cache while they are hashed
+Digest = str | OSError  # hex SHA-256, or why there is none (ChangedWhileRead: it changed)
+
+
+class Digests(Protocol):
+    """SHA-256 of files: `start` once with the files, `results` when they are needed."""
+
+    def start(self, files: Mapping[Path, Identity | None]) -> None:
+        """Begin with these files; each maps to the identity the walk saw (None: not known)."""
+
+    def results(self) -> Mapping[Path, Digest]:
+        """Every started file's digest, or the OSError that kept it from one."""
 
 
 def sha256_file(path: Path, chunk: int = CHUNK, expected: Identity | None = None) -> str:
@@ -49,85 +55,38 @@ def sha256_file(path: Path, chunk: int = CHUNK, expected: Identity | None = None
             h.update(view[:n])
             total += n
         after = os.fstat(f.fileno())
-    if _ident(before) != _ident(after) or total != before.st_size:
-        raise ChangedWhileRead(0, "it changed while it was hashed")
-    if expected is not None and _ident(before) != expected:
+    if identity_of(before) != identity_of(after) or total != before.st_size:
+        raise ChangedWhileRead(0, CHANGED_WHILE_HASHED)
+    if expected is not None and identity_of(before) != expected:
         raise ChangedWhileRead(0, CHANGED_SINCE_WALK)
     return h.hexdigest()
 
 
-CHANGED_SINCE_WALK = "it changed between the walk and its hashing"
+class InProcessDigests:
+    """The plain service: every file hashed here, one after another, when results are asked."""
 
+    def __init__(self) -> None:
+        self._files: dict[Path, Identity | None] = {}
+        self._done: dict[Path, Digest] | None = None
 
-def _ident(st: os.stat_result) -> Identity:
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    def start(self, files: Mapping[Path, Identity | None]) -> None:
+        self._files = dict(files)
+        self._done = None
 
-
-class Hasher:
-    """Start hashing files in the background; collect the digests when they are needed."""
-
-    def __init__(
-        self,
-        paths: Iterable[Path],
-        workers: int | None = None,
-        expected: Mapping[Path, Identity] | None = None,
-    ) -> None:
-        """`expected`: the identity each file had when walked; a digest of anything else (a file
-        replaced or rewritten since) is a ChangedWhileRead, never a digest."""
-        self._paths = sorted(set(paths))
-        self._workers = workers or default_workers()
-        self._expected = dict(expected or {})
-        self._early = {  # already hashing since start-up (hash_child.prefetch)
-            p: ident
-            for p in (self._paths if PREFETCHED else ())
-            if (ident := self._expected.get(p) or identity(p))
-            and any(ident in e.identities for e in PREFETCHED)
-        }
-        self._todo = [p for p in self._paths if p not in self._early]
-        self._child: Child | None = spawn(self._todo, self._workers)
-        self._done: dict[Path, str | OSError] | None = None
-
-    def results(self) -> Mapping[Path, str | OSError]:
-        """Wait for every digest; a file that could not be read maps to its OSError."""
+    def results(self) -> Mapping[Path, Digest]:
         if self._done is None:
-            out: dict[Path, str | OSError] = {}
-            if self._child is not None:
-                answers = enumerate(zip(self._todo, self._child.answers(), strict=True))
-                for n, (path, got) in answers:
-                    want = self._expected.get(path)
-                    if isinstance(got, str) and want and self._child.identity(n) != want:
-                        got = ChangedWhileRead(0, CHANGED_SINCE_WALK)
-                    if got is not None:
-                        out[path] = got
-            for path, ident in self._early.items():
-                got = next((a for e in PREFETCHED if (a := e.answer(ident)) is not None), None)
-                if got is not None:
-                    out[path] = got
-            missing = [p for p in self._paths if p not in out]
-            if missing:
-                out.update(_hash_in_threads(missing, self._workers, self._expected))
-            self._done = {p: out[p] for p in self._paths}
+            self._done = {}
+            for path in sorted(self._files):
+                try:
+                    self._done[path] = sha256_file(path, expected=self._files[path])
+                except OSError as exc:
+                    self._done[path] = exc
         return self._done
 
 
-def _hash_in_threads(
-    paths: list[Path], workers: int, expected: Mapping[Path, Identity]
-) -> dict[Path, str | OSError]:
-    from concurrent.futures import Future, ThreadPoolExecutor
-
-    out: dict[Path, str | OSError] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures: dict[Path, Future[str]] = {
-            p: pool.submit(sha256_file, p, THREAD_CHUNK, expected.get(p)) for p in paths
-        }
-        for path, fut in futures.items():
-            try:
-                out[path] = fut.result()
-            except OSError as exc:
-                out[path] = exc
-    return out
-
-
-def hash_files(paths: Iterable[Path], workers: int | None = None) -> Mapping[Path, str | OSError]:
-    """Digest every file (in parallel); unreadable files map to their OSError."""
-    return Hasher(paths, workers).results()
+def hash_files(paths: Iterable[Path], service: Digests | None = None) -> Mapping[Path, Digest]:
+    """Digest every file (with `service`, default the plain one); unreadable files map to their
+    OSError."""
+    service = service or InProcessDigests()
+    service.start(dict.fromkeys(paths))
+    return service.results()

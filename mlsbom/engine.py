@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -16,9 +15,10 @@ from mlsbom import cross_file
 from mlsbom.analyse import analyse_file
 from mlsbom.budget import Allowance, ScanBudget, work_done
 from mlsbom.config import ScanConfig
+from mlsbom.digests import Digests, InProcessDigests
 from mlsbom.executors import Executor, FileWork, executor_for
 from mlsbom.file_guard import changed_while_hashed
-from mlsbom.hash_child import ChangedWhileRead
+from mlsbom.file_identity import ChangedWhileRead
 from mlsbom.hub import cache
 from mlsbom.judge import judge
 from mlsbom.models import ArtifactRef, ArtifactResult, ScanResult
@@ -39,26 +39,33 @@ def scan(
     executor: Executor | None = None,
     policy: Policy | None = None,
     today: dt.date | None = None,
+    digests: Digests | None = None,
 ) -> ScanResult:
     """Scan every target; a missing target raises TargetError before anything is scanned.
 
     Every artefact's facts, judged once into findings; with a `policy`, its facts are added
     before judging and its overrides and waivers applied after (`decide` gives the verdict).
     `executor` runs the per-file analysis; by default the one `config.executor` names (local:
-    `config.jobs` processes, or serial), closed again at the end."""
+    `config.jobs` processes, or serial), closed again at the end. `digests` hashes the files
+    when the scan needs digests (default: in this process, after the analysis); a `began` walk
+    brings the digest service it started."""
     rules = rules or load_rules()
-    found = observe(targets, config, rules, began, executor)
+    found = observe(targets, config, rules, began, executor, digests)
     if policy is None:
         return judge(found, rules)
     return apply(judge(policy_facts(found, policy, today), rules), policy, today)
 
 
 def verify(
-    target: Path, signature: Path | None, signers: SignerPolicy, rules: RuleSet
+    target: Path,
+    signature: Path | None,
+    signers: SignerPolicy,
+    rules: RuleSet,
+    digests: Digests | None = None,
 ) -> ScanResult:
     """A scan that only verifies: the signature pass's facts over `target` (at least one
     signature required), judged like any others; decided with `policy.VERIFY`."""
-    return judge(verify_facts(target, signature, signers), rules)
+    return judge(verify_facts(target, signature, signers, digests), rules)
 
 
 def observe(
@@ -67,36 +74,27 @@ def observe(
     rules: RuleSet,
     began: Walked | None = None,
     executor: Executor | None = None,
+    digests: Digests | None = None,
 ) -> ScanResult:
     """Facts about every artefact of every target, no findings: analysis, then the passes
     across files, hub listings, digests, signatures and HF-cache blobs."""
+    began = began or start(targets, config, digests or InProcessDigests())
     if executor is not None:
-        return _observe(targets, config, rules, began, executor)
+        return _observe(config, rules, began, executor)
     own = executor_for(config.executor, config.jobs)
     try:
-        return _observe(targets, config, rules, began, own)
+        return _observe(config, rules, began, own)
     finally:
         own.close()
 
 
-def _observe(
-    targets: Sequence[str],
-    config: ScanConfig,
-    rules: RuleSet,
-    began: Walked | None,
-    executor: Executor,
-) -> ScanResult:
-    began = began or start(targets, config)
+def _observe(config: ScanConfig, rules: RuleSet, began: Walked, executor: Executor) -> ScanResult:
     targets = began.targets  # each once, as walked
     walked, files = began.walked, began.files
     items = [item for _, found in walked for item in found]
     signed = began.signed or config.signatures.required or bool(config.signatures.attestations)
     cached = began.hf_caches
-    hasher = began.hash_now() if began.needs_digests(config) else None  # policy may require
-    if signed:
-        from mlsbom.signing.verify import warm_up
-
-        warm_up()  # sigstore's import overlaps the hashing threads
+    hashing = began.hash_now() if began.needs_digests(config) else None  # policy may require
     results: list[ArtifactResult] = []
     store = open_cache(config, rules) if config.cache else None  # one fingerprint for all targets
     if config.progress is not None:
@@ -112,15 +110,13 @@ def _observe(
             remote = [i.source for i in found if isinstance(i.source, HubSource)]
             scanned = summarise(target, scanned, remote)
         results.extend(scanned)
-    if hasher is not None:
-        for module in config.prepare:  # imports overlap the hashing still under way
-            importlib.import_module(module)
-        digests = hasher.results()
-        results = _with_digests(results, files, digests)
+    if hashing is not None:
+        hashed = hashing.results()
+        results = _with_digests(results, files, hashed)
         if signed:
-            results = attach(targets, results, files, digests, config.signatures)
+            results = attach(targets, results, files, hashed, config.signatures)
         for target in cached:  # blobs re-hashed and compared with their names
-            results = cache.attach(target, results, files, digests)
+            results = cache.attach(target, results, files, hashed)
     if config.progress is not None:
         config.progress.finish()
     results.sort(key=lambda a: a.ref)

@@ -64,7 +64,7 @@ def with_fact(results: list[ArtifactResult], fact: Fact) -> list[ArtifactResult]
 
 
 def changed_while_hashed(result: ArtifactResult, error: OSError) -> ArtifactResult:
-    """A file whose digest was refused (hash_child.ChangedWhileRead): a `file-changed` fact,
+    """A file whose digest was refused (file_identity.ChangedWhileRead): a `file-changed` fact,
     unless its analysis already reported one."""
     if any(isinstance(f, FileChanged) for f in result.facts):
         return result

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, cast
 
-from mlsbom.hash_child import Identity
+from mlsbom.file_identity import Identity
 from mlsbom.regular_file import regular_fd
 from mlsbom.sources import FileSource, SourceError
 

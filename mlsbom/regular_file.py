@@ -7,7 +7,7 @@ import os
 import stat
 from pathlib import Path
 
-from mlsbom.hash_child import OPEN_FLAGS
+from mlsbom.file_identity import OPEN_FLAGS
 
 MAX_SMALL_FILE = 64 << 20  # policies, keys, certificates, signature bundles, trusted roots
 

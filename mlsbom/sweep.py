@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlsbom.config import ScanConfig
+from mlsbom.digests import Digests, InProcessDigests
 from mlsbom.errors import MlsbomError, TargetError
 from mlsbom.executors import Executor
 from mlsbom.models import ArtifactResult, ScanResult
@@ -94,6 +95,7 @@ def judge_targets(
     policy: Policy,
     check: Callable[[ScanResult], ScanResult] = lambda r: r,
     executor: Executor | None = None,
+    digests: Callable[[], Digests] = InProcessDigests,
 ) -> Judge:
     """Scan one target and decide it, as `mlsbom scan TARGET` would (`check` may raise for an
     empty folder, or drop baseline findings)."""
@@ -101,7 +103,7 @@ def judge_targets(
     from mlsbom.prescan import start
 
     def assess(target: str) -> tuple[ScanResult, Decision]:
-        began = start([target], config)
+        began = start([target], config, digests())
         result = check(scan([target], config, rules, began, executor, policy=policy))
         return result, decide(result, policy)
 

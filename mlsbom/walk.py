@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mlsbom.errors import TargetError
 from mlsbom.facts import Fact, NotRegularFile, SymlinkOutsideRoot, Unreadable
-from mlsbom.hash_child import Identity
+from mlsbom.file_identity import Identity
 from mlsbom.hub.cache import layout, snapshot_target
 from mlsbom.models import ArtifactRef, Format
 from mlsbom.sources import FileSource, Source

@@ -17,11 +17,13 @@ import pytest
 
 from mlsbom import analyse, digests, pinned
 from mlsbom.config import ScanConfig
-from mlsbom.digests import Hasher, sha256_file
+from mlsbom.digests import InProcessDigests, sha256_file
 from mlsbom.engine import scan
-from mlsbom.hash_child import ChangedWhileRead
+from mlsbom.file_identity import ChangedWhileRead
 from mlsbom.models import ScanResult
 from mlsbom.prescan import start
+from mlsbom.speed import child_digests
+from mlsbom.speed.child_digests import ChildDigests
 
 EVIL = b"cos\nsystem\n(S'echo mlsbom-fixture'\ntR."
 
@@ -106,16 +108,17 @@ def test_bytes_that_differ_between_two_reads_of_one_analysis(
 
 
 def test_file_replaced_between_walk_and_analysis(weights: Path) -> None:
-    began = start([str(weights)], ScanConfig())
+    began = start([str(weights)], ScanConfig(), InProcessDigests())
     weights.with_suffix(".new").write_bytes(EVIL)
     os.replace(weights.with_suffix(".new"), weights)
     result = scan([str(weights)], ScanConfig(), began=began)
     assert {"file-changed", "pickle-dangerous-import"} <= rules_of(result)
 
 
-def test_unchanged_file_is_quiet_and_hashed(weights: Path) -> None:
+@pytest.mark.parametrize("service", [InProcessDigests, ChildDigests], ids=["plain", "child"])
+def test_unchanged_file_is_quiet_and_hashed(weights: Path, service: type) -> None:
     os.utime(weights, ns=(5, 5))  # touched before the scan: nothing changes during it
-    result = scan([str(weights)], ScanConfig(hash_files=True))
+    result = scan([str(weights)], ScanConfig(hash_files=True), digests=service())
     assert "file-changed" not in rules_of(result)
     assert result.artifacts[0].sha256 == hashlib.sha256(weights.read_bytes()).hexdigest()
 
@@ -150,25 +153,29 @@ def test_in_process_hash_refuses_a_file_written_meanwhile(
         sha256_file(weights)
 
 
+@pytest.mark.parametrize("service", ["plain", "child-threads"])
 def test_bom_has_no_digest_for_a_file_changed_while_hashed(
-    weights: Path, monkeypatch: pytest.MonkeyPatch
+    weights: Path, monkeypatch: pytest.MonkeyPatch, service: str
 ) -> None:
-    monkeypatch.setattr(digests, "spawn", lambda *a: None)  # hash here, after the analysis
+    monkeypatch.setattr(child_digests, "spawn", lambda *a: None)  # hash here, after the analysis
     monkeypatch.setattr(digests, "hashlib", SimpleNamespace(sha256=lambda: _MutatingSha(weights)))
-    result = scan([str(weights)], ScanConfig(hash_files=True))
+    chosen = InProcessDigests() if service == "plain" else ChildDigests()
+    result = scan([str(weights)], ScanConfig(hash_files=True), digests=chosen)
     assert result.artifacts[0].sha256 is None
     assert "file-changed" in rules_of(result)
 
 
-@pytest.mark.parametrize("child", [True, False], ids=["child", "threads"])
+@pytest.mark.parametrize("service", ["child", "threads", "plain"])
 def test_digest_of_a_file_rewritten_since_the_walk_is_refused(
-    weights: Path, monkeypatch: pytest.MonkeyPatch, child: bool
+    weights: Path, monkeypatch: pytest.MonkeyPatch, service: str
 ) -> None:
-    if not child:
-        monkeypatch.setattr(digests, "spawn", lambda *a: None)
-    began = start([str(weights)], ScanConfig())  # walked, not hashing yet
+    if service == "threads":
+        monkeypatch.setattr(child_digests, "spawn", lambda *a: None)
+    began = start([str(weights)], ScanConfig(), InProcessDigests())  # walked, not hashing yet
     _keep_times(weights, lambda: weights.write_bytes(weights.read_bytes()[::-1]))
-    got = Hasher([weights], expected={weights: _walked_identity(began)}).results()[weights]
+    chosen = InProcessDigests() if service == "plain" else ChildDigests()
+    chosen.start({weights: _walked_identity(began)})
+    got = chosen.results()[weights]
     assert isinstance(got, ChangedWhileRead)
 
 
@@ -183,13 +190,13 @@ def test_hashing_child_refuses_a_file_growing_under_it(tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     with open(big, "wb") as f:
         f.truncate(3 << 30)
-    hasher = Hasher([big])
-    child = hasher._child
-    assert child is not None
+    service = ChildDigests()
+    service.start({big: None})
+    assert service._child is not None
     _wait_until_open(big)
     with open(big, "ab") as f:
         f.write(b"grown")
-    got = hasher.results()[big]
+    got = service.results()[big]
     assert isinstance(got, ChangedWhileRead), got
 
 

@@ -109,15 +109,19 @@ def test_file_that_shrinks_while_scanned_is_a_finding(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")
-def test_file_swapped_for_a_fifo_after_the_walk_is_a_finding(tmp_path: Path) -> None:
+@pytest.mark.parametrize("child", [True, False], ids=["child", "plain"])
+def test_file_swapped_for_a_fifo_after_the_walk_is_a_finding(tmp_path: Path, child: bool) -> None:
     """Opening a FIFO blocks until a writer comes: analysis and hashing must refuse it instead."""
     from mlsbom.config import ScanConfig
+    from mlsbom.digests import InProcessDigests
     from mlsbom.engine import scan
     from mlsbom.prescan import start
+    from mlsbom.speed.child_digests import ChildDigests
 
     path = tmp_path / "model.bin"
     path.write_bytes(b"\x80\x02K\x01.")
-    began = start([str(tmp_path)], ScanConfig())  # walked as a regular file
+    service = ChildDigests() if child else InProcessDigests()
+    began = start([str(tmp_path)], ScanConfig(), service)  # walked as a regular file
     path.unlink()
     os.mkfifo(path)
     result = scan([str(tmp_path)], ScanConfig(hash_files=True), began=began)

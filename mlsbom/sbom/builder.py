@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import PurePath
 
 from cyclonedx.contrib.hash.factories import HashTypeFactory
-from cyclonedx.contrib.license.factories import LicenseFactory
 from cyclonedx.model import ExternalReference, ExternalReferenceType, Property, XsUri
 from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Component, ComponentType, Pedigree
@@ -218,6 +217,8 @@ def signature_properties(model: ModelFacts, art: ArtifactResult) -> list[tuple[s
 def _licenses(card: ModelCardInfo | None) -> list[License]:
     if card is None or not card.license:
         return []
+    from cyclonedx.contrib.license.factories import LicenseFactory  # 0.1-0.2 s: SPDX lists
+
     factory = LicenseFactory()
     if card.license == "other" and card.license_name:
         return [factory.make_from_string(card.license_name)]

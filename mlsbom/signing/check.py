@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlsbom.digests import Hasher, sha256_file
+from mlsbom.digests import Digests, InProcessDigests, sha256_file
 from mlsbom.facts import (
     Fact,
     SignatureCheck,
@@ -265,8 +265,10 @@ def file_key(path: Path) -> Path:
     return Path(os.path.realpath(path.parent)) / path.name
 
 
-def _hash_while_importing(target: Path, found: list[tuple[Path, Path, str]]) -> dict[Path, str]:
-    """SHA-256 of the target's files in background threads while sigstore is imported."""
+def _hash_target(
+    target: Path, found: list[tuple[Path, Path, str]], digests: Digests
+) -> dict[Path, str]:
+    """SHA-256 of the target's files (none when it carries no signature)."""
     if not found:
         return {}
     if target.is_dir():
@@ -277,26 +279,27 @@ def _hash_while_importing(target: Path, found: list[tuple[Path, Path, str]]) -> 
         ]
     else:
         files = [target]
-    from mlsbom.signing.verify import warm_up
-
-    hasher = Hasher(files)
-    warm_up()
-    return {file_key(p): d for p, d in hasher.results().items() if isinstance(d, str)}
+    digests.start(dict.fromkeys(files))
+    return {file_key(p): d for p, d in digests.results().items() if isinstance(d, str)}
 
 
 def check_target(
-    target: Path, policy: SignerPolicy, known: Mapping[Path, str] | None = None
+    target: Path,
+    policy: SignerPolicy,
+    known: Mapping[Path, str] | None = None,
+    digests: Digests | None = None,
 ) -> list[tuple[Path, list[Fact]]]:
     """Every signature of the target, verified: (signature path, facts) pairs.
 
-    `known` maps `file_key` paths to sha256 digests the scan already computed.
+    `known` maps `file_key` paths to sha256 digests the scan already computed; without them the
+    target's files are hashed by `digests` (default: in this process).
     """
     found = find_signatures(target)
     if policy.attestations:  # given with --attestation: these, not those beside
         found = [f for f in found if f[2] != "pep740"]
         found += [(a, _attested(a, target), "pep740") for a in policy.attestations]
     if known is None:
-        known = _hash_while_importing(target, found)
+        known = _hash_target(target, found, digests or InProcessDigests())
     out: list[tuple[Path, list[Fact]]] = []
     for sig, covers, kind in found:
         if kind == "detached":

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from mlsbom.digests import Digests
 from mlsbom.facts import Fact, SignatureCheck, SignatureMissing
 from mlsbom.models import ArtifactRef, ArtifactResult, Format, ScanResult
 from mlsbom.signing.check import (
@@ -62,14 +63,16 @@ def _missing(target: str, facts: Sequence[Fact]) -> list[Fact]:
     return [SignatureMissing(target, len(checks), reason)]
 
 
-def verify_facts(target: Path, signature: Path | None, policy: SignerPolicy) -> ScanResult:
+def verify_facts(
+    target: Path, signature: Path | None, policy: SignerPolicy, digests: Digests | None = None
+) -> ScanResult:
     """`mlsbom verify`'s facts: one artefact per signature file (named by its path, in the order
     found), and a `SignatureMissing` on the target unless one verifies intact. Nothing else of
     the target is analysed; its files are hashed for the comparison only."""
     if signature is not None:
         by_sig = [(signature, check_signature(signature, target, policy))]
     else:
-        by_sig = check_target(target, policy)
+        by_sig = check_target(target, policy, digests=digests)
     # not analysed: a signature file's format is not looked at here
     arts = [
         ArtifactResult(ArtifactRef(str(s)), Format.UNKNOWN, None, tuple(f), ()) for s, f in by_sig

@@ -47,12 +47,6 @@ def _not_accepted(
     return dataclasses.replace(valid, status=_nobody(signers), note=note)
 
 
-def warm_up() -> None:
-    """Import sigstore's verifier now (about 0.4 s), e.g. while hashing threads run."""
-    import sigstore.models
-    import sigstore.verify  # noqa: F401
-
-
 def production_root() -> Path:
     """The Sigstore production trusted_root.json that sigstore-python ships."""
     store = importlib.resources.files("sigstore") / "_store"

@@ -1,8 +1,9 @@
-"""The hashing child process, and starting it for the command line before the CLI loads.
+"""The hashing child process: a stdlib-only `python -I -S` that hashes files beside the scan.
 
-Kept to `os` and `sys` (plus the child's own source text): the console entry imports this first,
-and every import here delays the first byte hashed. pathlib and subprocess alone cost 20 ms, so
-on POSIX the child is started with `os.posix_spawn` (subprocess is the fallback elsewhere).
+Kept to `os` and `sys` (plus the child's own source text): the console entry imports this first
+(speed/startup.py), and every import here delays the first byte hashed. pathlib and subprocess
+alone cost 20 ms, so on POSIX the child is started with `os.posix_spawn` (subprocess is the
+fallback elsewhere).
 
 Protocol: NUL-separated paths on the child's stdin; one line per path on its stdout, in order:
 `ok <hex> <dev> <ino> <size> <mtime_ns> <ctime_ns>` (the file's identity, the same before and
@@ -15,23 +16,14 @@ from __future__ import annotations
 import os
 import sys
 
-from mlsbom.lifetime import _RUNNING, stop_children, track, track_popen, untrack  # noqa: F401 - re-exported
+from mlsbom.file_identity import OPEN_FLAGS, ChangedWhileRead, Identity, identity
+from mlsbom.lifetime import track, track_popen, untrack
 
 TYPE_CHECKING = False  # not `typing.TYPE_CHECKING`: importing typing costs 10 ms here
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
 CHUNK = 1 << 20  # reads that stay in a core's L2 cache while they are hashed (fastest here)
-# O_NONBLOCK: a FIFO opens at once instead of waiting for a writer (POSIX); O_BINARY: no newline
-# translation (Windows); O_CLOEXEC: not inherited by the hashing child or workers.
-OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_BINARY", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
-_HASHING_COMMANDS = ("sbom",)  # commands that always hash; `scan` hashes with --sbom
-_MAX_PREFETCH = 64  # command-line files hashed ahead of the CLI
 
 # Up to `workers` threads hash files at once, the largest first, so one big shard does not start
 # last behind many small files.
@@ -88,22 +80,7 @@ for t in threads:
 sys.stdout.write("".join(a + "\n" for a in answers))
 """
 
-Identity = tuple[int, int, int, int, int]
 Answer = str | OSError | None  # a digest, the child's error, or no (believable) answer
-
-
-class ChangedWhileRead(OSError):
-    """The file's size, times or inode changed while it was read: no digest of it is true."""
-
-
-def identity(path: str | os.PathLike[str]) -> Identity | None:
-    """Device, inode, size, modification and change time: the same file, unchanged (the change
-    time cannot be set back by the file's owner, unlike the modification time)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def default_workers() -> int:
@@ -143,7 +120,8 @@ def spawn(paths: Sequence[str | os.PathLike[str]], workers: int) -> Child | None
     if not paths or not sys.executable or getattr(sys, "frozen", False):
         return None  # nothing to do, or no interpreter to start
     workers = max(1, min(workers, len(paths)))
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.abspath(__file__)  # <root>/mlsbom/speed/hash_child.py
+    root = os.path.dirname(os.path.dirname(os.path.dirname(here)))
     values = {"chunk": CHUNK, "workers": workers, "flags": OPEN_FLAGS}
     code = SOURCE % {**values, "root": root, "parent": os.getpid()}
     argv = [sys.executable, "-I", "-S", "-c", code]
@@ -169,7 +147,10 @@ def _posix_spawn(argv: list[str], data: bytes) -> Callable[[], bytes]:
                 (os.POSIX_SPAWN_DUP2, child_out, 1),
                 (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
             ],
-            setpgroup=0,  # its own process group: Ctrl-C reaches mlsbom, which stops it
+            # Its own session, as subprocess's start_new_session below: Ctrl-C reaches mlsbom,
+            # which stops it, and where the kernel groups CPU time by session (autogroup), the
+            # scan's own work does not slow the hashing.
+            setsid=True,
         )
     except BaseException:
         for fd in (child_in, to_child, from_child, child_out):
@@ -267,24 +248,3 @@ class Prefetched:
         if isinstance(got, str) and self.child.identity(index) != ident:
             return None  # changed between our look and the child's read: hash it again
         return got
-
-
-PREFETCHED: list[Prefetched] = []
-
-
-def prefetch(argv: Sequence[str]) -> None:
-    """Start hashing the regular files named on a command line that will hash them.
-
-    For `mlsbom sbom ...` and `mlsbom scan ... --sbom F`, before the CLI is imported (about
-    0.1 s of a single-file scan). Every argument that names a regular file counts, so an option's
-    value (a policy file) may be hashed for nothing: a small cost, never a wrong digest, since a
-    digest is only adopted for the same file unchanged. Folders are left to the walk.
-    """
-    if not argv or not (
-        argv[0] in _HASHING_COMMANDS
-        or (argv[0] == "scan" and any(a == "--sbom" or a.startswith("--sbom=") for a in argv))
-    ):
-        return
-    files = [a for a in argv[1:] if not a.startswith("-") and os.path.isfile(a)]
-    if files and len(files) <= _MAX_PREFETCH:
-        PREFETCHED.append(Prefetched(sorted(set(files))))
