@@ -23,7 +23,7 @@ from mlsbom.digests import InProcessDigests
 from mlsbom.speed import SWITCH, Speedups, enabled
 from mlsbom.speed.child_digests import ChildDigests
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 SIGNED = FIXTURES / "signing_interop" / "model-transparency" / "v1.0.0-sigstore"
 
