@@ -348,7 +348,8 @@ def scan(
         judge = judge_targets(config, rules, policy, check, shared, _speedups().digests)
         keep = fmt != JSONL or bool(reports) or sbom_path is not None
         runner = in_turn if shared.name != "dask" else concurrent(max(4, 4 * jobs))
-        code, outcomes = run_sweep(sweep, chosen, judge, fmt, output, spec, keep, runner)
+        bar = terminal_progress(progress, unit="targets")
+        code, outcomes = run_sweep(sweep, chosen, judge, fmt, output, spec, keep, runner, bar)
         if keep:
             whole = merged(outcomes)
             report(rules, whole, decide(whole, policy), primary=fmt != JSONL)

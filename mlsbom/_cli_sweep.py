@@ -17,6 +17,7 @@ from typing import IO, Any
 
 import click
 
+from mlsbom.config import Progress
 from mlsbom.errors import MlsbomError
 from mlsbom.hub.walk import hub_totals
 from mlsbom.reporters.escape import json_safe, printable
@@ -91,6 +92,7 @@ def run_sweep(
     spec: str,
     keep: bool,
     runner: Runner = sweep,
+    progress: Progress | None = None,
 ) -> tuple[int, list[TargetOutcome]]:
     """Scan target by target, writing each one's outputs; the exit code over every target
     (resumed ones included) and, when `keep`, the outcomes for the whole-run reports. `runner`
@@ -109,8 +111,12 @@ def run_sweep(
     todo = [t for t in targets if json_safe(t) not in done]
     kept: list[TargetOutcome] = []
     read = held = 0
+    if progress is not None:  # targets done, whichever worker or thread finished them
+        progress.start(len(todo), 0)
     try:
         for outcome in runner(todo, judge):
+            if progress is not None:
+                progress.advance(0)
             name = folder.write(outcome) if folder is not None else None
             if sink is not None:
                 sink.write(outcome, name)
@@ -123,6 +129,8 @@ def run_sweep(
             if keep:
                 kept.append(outcome)
     finally:
+        if progress is not None:
+            progress.finish()
         if stream is not None:
             stream.close()
         if folder is not None:

@@ -10,9 +10,11 @@ from mlsbom.config import Progress
 
 
 class RichProgress:
-    """Bytes and files done, with throughput; thread-safe (worker threads report too)."""
+    """Bytes and files (or targets) done, with throughput; thread-safe (worker threads report
+    too)."""
 
-    def __init__(self) -> None:
+    def __init__(self, unit: str = "files") -> None:
+        self._unit = unit
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -39,21 +41,23 @@ class RichProgress:
     def start(self, files: int, total_bytes: int) -> None:
         self._files = files
         self._bar.start()
-        self._task = self._bar.add_task(f"0/{files} files", total=max(total_bytes, 1))
+        self._task = self._bar.add_task(f"0/{files} {self._unit}", total=max(total_bytes, 1))
 
     def advance(self, nbytes: int) -> None:
         with self._lock:
             self._done += 1
             self._bar.update(
-                self._task, advance=nbytes, description=f"{self._done}/{self._files} files"
+                self._task,
+                advance=nbytes,
+                description=f"{self._done}/{self._files} {self._unit}",
             )
 
     def finish(self) -> None:
         self._bar.stop()
 
 
-def terminal_progress(enabled: bool = True) -> Progress | None:
+def terminal_progress(enabled: bool = True, unit: str = "files") -> Progress | None:
     """A progress bar when stderr is a terminal (and not disabled), else None."""
     if not enabled or not sys.stderr.isatty():
         return None
-    return RichProgress()
+    return RichProgress(unit)

@@ -370,3 +370,35 @@ def test_a_runner_may_finish_targets_in_any_order(tmp_path: Path, repos: list[st
     assert code == 1
     assert [d["target"] for d in lines(out_file.read_text())] == repos[::-1]  # as they finish
     assert merged(kept).targets == tuple(repos)  # whole-run reports in the input order
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.started: list[int] = []
+        self.advanced = 0
+        self.finished = False
+
+    def start(self, files: int, total_bytes: int) -> None:
+        self.started.append(files)
+
+    def advance(self, nbytes: int) -> None:
+        self.advanced += 1
+
+    def finish(self) -> None:
+        self.finished = True
+
+
+def test_a_sweep_shows_targets_done(repos: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a sweep the progress bar counts targets as they complete, whoever analysed them."""
+    import mlsbom._cli as cli_module
+
+    bars: dict[str, _Recorder] = {}
+
+    def recorder(enabled: bool = True, unit: str = "files") -> _Recorder:
+        return bars.setdefault(unit, _Recorder())
+
+    monkeypatch.setattr(cli_module, "terminal_progress", recorder)
+    result = CliRunner().invoke(cli, ["scan", *repos, "--format", "jsonl", "--no-policy"])
+    assert result.exit_code in (0, 1), result.output
+    bar = bars["targets"]
+    assert bar.started == [len(repos)] and bar.advanced == len(repos) and bar.finished
