@@ -118,10 +118,10 @@ class ProcessExecutor:
         def serve() -> None:
             worker = self._checkout(header)
             try:
-                _serve(items, todo, out, worker, allowance, here)
+                worker = _serve(items, todo, out, worker, allowance, here)
             finally:
                 if worker is not None and worker.alive:
-                    self._idle.put(worker)
+                    self._idle.put(worker)  # in step with its pipes: the next run reuses it
                 elif worker is not None:
                     worker.stop()
                 out.put((_DONE, []))
@@ -152,14 +152,15 @@ def _serve(
     worker: _Worker | None,
     allowance: AllowanceFor,
     here: Callable[[int], list[ArtifactResult]],
-) -> None:
+) -> _Worker | None:
     """One thread: take files until the queue is empty, through `worker` while it lives; a
-    file it fails on (died, nonsense) is analysed here, as serially."""
+    file it fails on (died, nonsense) is analysed here, as serially, and that worker is not
+    asked again (its pipes may be out of step). Returns the worker if it is still usable."""
     while True:
         try:
             n = todo.get_nowait()
         except queue.Empty:
-            return
+            return worker
         if worker is None or not worker.alive:
             out.put((n, here(n)))
             continue
@@ -167,4 +168,6 @@ def _serve(
             line = json.dumps(item_to_json(items[n], allowance(n))) + "\n"
             out.put((n, answer_from_json(worker.ask(line), items[n])))
         except (OSError, ValueError, SerialError, MemoryError):
+            worker.stop()
+            worker = None
             out.put((n, here(n)))  # MemoryError here: a finding from analyse_file
