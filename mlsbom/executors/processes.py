@@ -115,8 +115,7 @@ class ProcessExecutor:
             store = None if left else work.store
             return analyse_file(items[n], work.config, work.rules, store, left)
 
-        def serve() -> None:
-            worker = self._checkout(header)
+        def serve(worker: _Worker | None) -> None:
             try:
                 worker = _serve(items, todo, out, worker, allowance, here)
             finally:
@@ -126,7 +125,10 @@ class ProcessExecutor:
                     worker.stop()
                 out.put((_DONE, []))
 
-        threads = [threading.Thread(target=serve) for _ in range(min(self.jobs, len(items)))]
+        # started from this thread, not the serving ones: a child's parent-death signal follows
+        # the thread that started it, and these workers outlive this run's threads
+        workers = [self._checkout(header) for _ in range(min(self.jobs, len(items)))]
+        threads = [threading.Thread(target=serve, args=(w,)) for w in workers]
         for t in threads:
             t.start()
         running = len(threads)

@@ -172,3 +172,39 @@ def test_a_child_started_after_its_parent_died_exits_at_once() -> None:
         check=False,
     )
     assert done.returncode == 1
+
+
+def _pids(executor: object) -> set[int]:
+    idle = executor._idle  # type: ignore[attr-defined]
+    workers = []
+    while not idle.empty():
+        workers.append(idle.get_nowait())
+    for w in workers:
+        idle.put(w)
+    return {w.proc.pid for w in workers}
+
+
+def test_workers_live_across_runs_and_a_dead_one_is_replaced(tmp_path: Path) -> None:
+    """A sweep's targets reuse the process executor's workers; one killed between targets is
+    replaced, and the verdicts stay those of a serial scan."""
+    from mlsbom.config import ScanConfig
+    from mlsbom.engine import scan
+    from mlsbom.executors.processes import ProcessExecutor
+
+    for n in range(4):
+        (tmp_path / f"a-{n}.pkl").write_bytes(b"cos\nsystem\n(S'echo mlsbom-fixture'\ntR.")
+        (tmp_path / f"b-{n}.json").write_text("{}")
+    serial = scan([str(tmp_path)], ScanConfig())
+    executor = ProcessExecutor(2)
+    try:
+        first = scan([str(tmp_path)], ScanConfig(jobs=2), executor=executor)
+        before = _pids(executor)
+        second = scan([str(tmp_path)], ScanConfig(jobs=2), executor=executor)
+        assert _pids(executor) == before and len(before) == 2
+        os.kill(next(iter(before)), signal.SIGKILL)
+        time.sleep(0.2)
+        third = scan([str(tmp_path)], ScanConfig(jobs=2), executor=executor)
+        assert len(_pids(executor) - before) == 1
+    finally:
+        executor.close()
+    assert serial.findings == first.findings == second.findings == third.findings
