@@ -67,7 +67,7 @@ class DaskExecutor:
                     threads_per_worker=1,  # analysers are not shared between threads
                     processes=True,
                     host="127.0.0.1",
-                    dashboard_address=None,
+                    dashboard_address="127.0.0.1:0",  # loopback, any free port
                     silence_logs=logging.ERROR,
                 )
             self.client: Any = distributed.Client(self._cluster)
