@@ -9,6 +9,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -109,19 +110,38 @@ def dying_task(header: str, item: str) -> str:
     return analyse_json(header, item)
 
 
-def test_a_file_whose_worker_dies_is_a_finding(repo: Path) -> None:
+def raising_task(header: str, item: str) -> str:
+    """A task that raises on the worker for one file (retried, then given up)."""
+    if "evil.pkl" in item:
+        raise RuntimeError("worker-side failure")
+    return analyse_json(header, item)
+
+
+def garbling_task(header: str, item: str) -> str:
+    """A task whose answer for one file is not a result encoding at all."""
+    if "evil.pkl" in item:
+        return '[{"results": "not a list of results", "bytes_read": 0}]'
+    return analyse_json(header, item)
+
+
+@pytest.mark.parametrize("task", [dying_task, raising_task, garbling_task])
+def test_a_file_whose_task_fails_is_a_finding(repo: Path, task: Any) -> None:
+    """Dead worker, raised error or unreadable answer: the file alone becomes a finding, every
+    other file keeps the results of a local scan."""
     from mlsbom.executors.dask import DaskExecutor
 
-    executor = DaskExecutor(None, 2, task=dying_task)
+    executor = DaskExecutor(None, 2, task=task)
     try:
         result = scan([str(repo)], ScanConfig(), executor=executor)
     finally:
         executor.close()
+    local = scan([str(repo)], ScanConfig())
     by_path = {a.ref.path: a for a in result.artifacts}
     lost = by_path[f"{repo}/evil.pkl"]
     assert [f.rule_id for f in lost.findings] == ["internal-error"]
-    assert "KilledWorker" in lost.findings[0].message or "lost" in lost.findings[0].message
-    assert len(by_path) == len({a.ref.path for a in scan([str(repo)], ScanConfig()).artifacts})
+    assert "executor dask lost this file" in lost.findings[0].message
+    others = [a for a in result.artifacts if not a.ref.path.endswith("/evil.pkl")]
+    assert others == [a for a in local.artifacts if not a.ref.path.endswith("/evil.pkl")]
 
 
 def test_a_bad_executor_is_a_usage_error(repo: Path) -> None:
